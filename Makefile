@@ -1,0 +1,66 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8443
+
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export SALES_CONNECT_VAR := $(CURDIR)/var
+
+.PHONY: install airflow-home run test test-fast lint emulator bench freeze clean celery-demo celery-demo-stop browser-deps
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# A local Airflow home inside the repo (git-ignored): metadata DB migrated,
+# examples off, dags/ and plugins/ of this repo wired in.
+airflow-home: $(STAMP)
+	@mkdir -p $(AIRFLOW_HOME) $(SALES_CONNECT_VAR)
+	@$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || { cat $(AIRFLOW_HOME)/migrate.log; exit 1; }
+	@echo "Airflow home ready at $(AIRFLOW_HOME)"
+
+# Chromium for the browser tests comes from Debian's packages; Playwright
+# drives it (its own browser download cannot run on our machines).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "error: could not install chromium (needs apt and root); browser tests cannot run" >&2; exit 1; }; }
+
+run: airflow-home
+	$(BIN)/python -m task_sync.demo
+
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+emulator: $(STAMP)
+	@$(BIN)/python -m sf_emulator --port $(PORT) $(EMULATOR_ARGS)
+
+bench: airflow-home
+	$(BIN)/python -m task_sync.bench $(BENCH_ARGS)
+
+freeze: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable > constraints.txt
+
+clean:
+	rm -rf $(VENV) $(AIRFLOW_HOME) $(SALES_CONNECT_VAR)
