@@ -87,6 +87,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    # The Airflow login this rep signs in with; the plugin's pages show a
+    # signed-in person only the Sales Connect user with this login.
+    login: Mapped[str | None] = mapped_column(String(256), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     # The Salesforce User id (OwnerId) this rep's tasks belong to.
     sf_owner_id: Mapped[str | None] = mapped_column(String(18), unique=True)
