@@ -145,6 +145,11 @@ class Task(Base):
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_by: Mapped[str] = mapped_column(String(10), default=CHANGED_BY_USER)
 
+    # Every UPDATE carries "WHERE version = <the version read>", so two
+    # writers racing on one task cannot both win; change capture
+    # (sales_connect.changes) sets the new value.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
     user: Mapped[User] = relationship(back_populates="tasks")
     link: Mapped[TaskLink | None] = relationship(back_populates="task", uselist=False)
 
