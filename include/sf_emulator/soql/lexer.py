@@ -40,7 +40,7 @@ class Token:
 _WHITESPACE = re.compile(r"\s+")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?![\w:])")
-_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}T[\w:.+-]*")
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}[\w:.+-]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w.])")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = ("<=", ">=", "!=", "<>", "=", "<", ">")
@@ -75,20 +75,7 @@ def _next_token(soql: str, pos: int) -> Token:
     if ch == "'":
         return _string(soql, pos)
     if ch.isdigit() or (ch == "-" and soql[pos + 1 : pos + 2].isdigit()):
-        for kind, pattern in ((Kind.DATETIME, _DATETIME), (Kind.DATE, _DATE), (Kind.NUMBER, _NUMBER)):
-            match = pattern.match(soql, pos)
-            if match:
-                return Token(kind, match.group(), pos)
-        bad = _DATE_LIKE.match(soql, pos)
-        if bad:
-            raise SoqlError.at(
-                "MALFORMED_QUERY",
-                soql,
-                pos,
-                f"invalid datetime literal '{bad.group()}': use YYYY-MM-DDThh:mm:ssZ, optionally with .SSS "
-                "milliseconds, or an offset such as +05:00 or -0800 instead of Z",
-            )
-        raise SoqlError.at("MALFORMED_QUERY", soql, pos, f"invalid number or date starting at '{soql[pos : pos + 20]}'")
+        return _number_or_date(soql, pos)
     ident = _IDENT.match(soql, pos)
     if ident:
         return Token(Kind.IDENT, ident.group(), pos)
@@ -102,6 +89,26 @@ def _next_token(soql: str, pos: int) -> Token:
             "MALFORMED_QUERY", soql, pos, "unexpected token: '\"' (SOQL string literals use single quotes)"
         )
     raise SoqlError.at("MALFORMED_QUERY", soql, pos, f"unexpected character: '{ch}'")
+
+
+def _number_or_date(soql: str, pos: int) -> Token:
+    for kind, pattern in ((Kind.DATETIME, _DATETIME), (Kind.DATE, _DATE)):
+        match = pattern.match(soql, pos)
+        if match:
+            return Token(kind, match.group(), pos)
+    bad = _DATE_LIKE.match(soql, pos)
+    if bad:
+        raise SoqlError.at(
+            "MALFORMED_QUERY",
+            soql,
+            pos,
+            f"invalid date or datetime literal '{bad.group()}': use YYYY-MM-DD for dates and YYYY-MM-DDThh:mm:ssZ "
+            "for datetimes, optionally with .SSS milliseconds or an offset such as +05:00 or -0800 instead of Z",
+        )
+    match = _NUMBER.match(soql, pos)
+    if match:
+        return Token(Kind.NUMBER, match.group(), pos)
+    raise SoqlError.at("MALFORMED_QUERY", soql, pos, f"invalid number starting at '{soql[pos : pos + 20]}'")
 
 
 def _string_end(soql: str, start: int) -> int:

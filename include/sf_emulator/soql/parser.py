@@ -8,7 +8,7 @@ Grammar (the subset the emulator supports)::
     condition  := unary ((AND unary)* | (OR unary)*)      -- AND and OR never mix without parentheses
     unary      := NOT unary | '(' condition ')' | name operator operand
     operator   := = | != | <> | < | <= | > | >= | LIKE | IN | NOT IN | INCLUDES | EXCLUDES
-    operand    := literal | '(' literal (',' literal)* ')'
+    operand    := literal | '(' literal (',' literal)* ')'          -- the list form for IN, NOT IN, INCLUDES, EXCLUDES
     order      := name [ASC | DESC] [NULLS (FIRST | LAST)]
 
 Anything else Salesforce accepts (subqueries, relationship paths, GROUP BY,
@@ -288,7 +288,7 @@ class _Parser:
         field = self.name("a field name")
         op_tok = self.tok
         op = self.operator()
-        if op in ("IN", "NOT IN"):
+        if op in ("IN", "NOT IN", "INCLUDES", "EXCLUDES"):
             return Comparison(field, op, self.literal_list(), op_tok.pos)
         return Comparison(field, op, self.literal(), op_tok.pos)
 
