@@ -121,7 +121,7 @@ class _Compiler:
                     conditions.append(f"{field.column} = 0")
         if query.where is not None:
             sql, where_params = self.condition(query.where, negated=False)
-            conditions.append(f"({sql})" if conditions else sql)
+            conditions.append(sql)
             params.extend(where_params)
         if query.offset is not None and query.offset > MAX_OFFSET:
             raise SoqlError.at(
@@ -185,7 +185,11 @@ class _Compiler:
     # -- conditions ----------------------------------------------------------------------------
 
     def condition(self, node: Condition, negated: bool) -> tuple[str, list[object]]:
-        """SQL for ``node`` (or for NOT ``node``), with its parameters in placeholder order."""
+        """SQL for ``node`` (or for NOT ``node``), with its parameters in placeholder order.
+
+        The SQL is always one term, atomic or wrapped in parentheses, so callers
+        can join it with AND/OR without changing its meaning.
+        """
         if isinstance(node, Not):
             return self.condition(node.operand, not negated)
         if isinstance(node, BoolOp):
