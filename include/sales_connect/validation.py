@@ -88,9 +88,11 @@ def sf_owner_id(value: Any) -> str | None:
 
 
 def email(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or len(value) > 320:
+    """Trimmed and lower-cased, so one address cannot sign up twice in different cases."""
+    cleaned = value.strip().lower() if isinstance(value, str) else ""
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", cleaned) or len(cleaned) > 320:
         raise ValidationError("email", f"{value!r} is not an email address")
-    return value.strip().lower()
+    return cleaned
 
 
 def name(value: Any) -> str:
