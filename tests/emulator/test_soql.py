@@ -356,3 +356,14 @@ def test_date_literal_ranges_bind_the_range_bounds() -> None:
     )
     assert q.params == ["2024-04-30T18:30:00.000Z", "2024-05-01T18:30:00.000Z"]
     assert "?" in q.where_sql and "2024" not in q.where_sql
+
+
+def test_columns_named_like_sql_keywords_work() -> None:
+    thing = ObjectDef.of("Thing", "thing", [F("Id", "id", "id"), F("Group__c", "group", "string")])
+    conn = sqlite3.connect(":memory:")
+    conn.execute('CREATE TABLE thing (id TEXT, "group" TEXT)')
+    conn.executemany("INSERT INTO thing VALUES (?, ?)", [(T[1], "b"), (T[2], "A"), (T[3], "c")])
+    q = compile_soql("SELECT Id FROM Thing WHERE Group__c != 'c' ORDER BY Group__c", {"Thing": thing}, now=NOW)
+    rows = conn.execute(f"SELECT id FROM thing WHERE {q.where_sql} ORDER BY {q.order_sql}", q.params).fetchall()
+    assert rows == [(T[2],), (T[1],)]
+    conn.close()

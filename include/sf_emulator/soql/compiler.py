@@ -118,7 +118,7 @@ class _Compiler:
             for flag in _HIDDEN_FLAGS:
                 field = obj.field(flag)
                 if field is not None:
-                    conditions.append(f"{field.column} = 0")
+                    conditions.append(f"{_quoted(field)} = 0")
         if query.where is not None:
             sql, where_params = self.condition(query.where, negated=False)
             conditions.append(sql)
@@ -180,7 +180,7 @@ class _Compiler:
     def order_term(self, name: Name, descending: bool, nulls_first: bool) -> str:
         field = self.usable(name, "sorted")
         collate = " COLLATE NOCASE" if field.type in _TEXT_TYPES else ""
-        return f"{field.column}{collate} {'DESC' if descending else 'ASC'} NULLS {'FIRST' if nulls_first else 'LAST'}"
+        return f"{_quoted(field)}{collate} {'DESC' if descending else 'ASC'} NULLS {'FIRST' if nulls_first else 'LAST'}"
 
     # -- conditions ----------------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ class _Compiler:
                 raise SoqlError.at(
                     "MALFORMED_QUERY", self.soql, node.pos, "null can only be compared with = or != (<>)"
                 )
-            return _Predicate(field.column, f"{field.column} IS NULL", [], matches_null=True, null_test=True)
+            return _Predicate(_quoted(field), f"{_quoted(field)} IS NULL", [], matches_null=True, null_test=True)
         if value.kind == "date_literal":
             return self.date_range(field, op, value)
         if op == "LIKE":
@@ -232,8 +232,8 @@ class _Compiler:
         param = self.value(field, value)
         if field.type in _TEXT_TYPES and param == "" and op == "=":
             # Salesforce stores an empty text value as null, so '' matches empty and null fields.
-            return _Predicate(field.column, f"{field.column} = ?", [param], matches_null=True)
-        return _Predicate(field.column, f"{self.operand(field)} {op} ?", [param])
+            return _Predicate(_quoted(field), f"{_quoted(field)} = ?", [param], matches_null=True)
+        return _Predicate(_quoted(field), f"{self.operand(field)} {op} ?", [param])
 
     def in_list(self, field: FieldDef, values: tuple[Literal, ...]) -> _Predicate:
         if field.type == "boolean":
@@ -241,16 +241,18 @@ class _Compiler:
         params = [self.value(field, value) for value in values if value.kind != "null"]
         matches_null = len(params) < len(values)
         if not params:
-            return _Predicate(field.column, f"{field.column} IS NULL", [], matches_null=True, null_test=True)
+            return _Predicate(_quoted(field), f"{_quoted(field)} IS NULL", [], matches_null=True, null_test=True)
         placeholders = ", ".join("?" * len(params))
-        return _Predicate(field.column, f"{self.operand(field)} IN ({placeholders})", params, matches_null=matches_null)
+        return _Predicate(
+            _quoted(field), f"{self.operand(field)} IN ({placeholders})", params, matches_null=matches_null
+        )
 
     def like(self, field: FieldDef, value: Literal, op_pos: int) -> _Predicate:
         if field.type not in _TEXT_TYPES | _ID_TYPES:
             raise self.invalid_field(op_pos, f"invalid operator on {field.type} field: LIKE needs a text field")
         if value.kind != "string":
             raise self.type_error(field, value)
-        return _Predicate(field.column, f"{field.column} LIKE ? ESCAPE '\\'", [value.token.like_pattern])
+        return _Predicate(_quoted(field), f"{_quoted(field)} LIKE ? ESCAPE '\\'", [value.token.like_pattern])
 
     def date_range(self, field: FieldDef, op: str, value: Literal) -> _Predicate:
         """A comparison with a relative date literal, which stands for a range of days."""
@@ -265,7 +267,7 @@ class _Compiler:
                 "MALFORMED_QUERY", self.soql, value.token.pos, f"day count {value.n} is out of range"
             ) from exc
         start, end, end_inclusive = self.range_bounds(field, days)
-        col = field.column
+        col = _quoted(field)
         below_end = f"{col} <= ?" if end_inclusive else f"{col} < ?"
         at_or_after_end = f"{col} > ?" if end_inclusive else f"{col} >= ?"
         sql = {
@@ -276,7 +278,7 @@ class _Compiler:
             ">": at_or_after_end,
         }[op]
         params: list[object] = {"=": [start, end], "<": [start], ">=": [start], "<=": [end], ">": [end]}[op]
-        return _Predicate(field.column, sql, params)
+        return _Predicate(_quoted(field), sql, params)
 
     def range_bounds(self, field: FieldDef, days: DayRange) -> tuple[str, str, bool]:
         """Start and end of ``days`` as stored values of ``field``, and whether the end is inclusive."""
@@ -290,7 +292,7 @@ class _Compiler:
 
     def operand(self, field: FieldDef) -> str:
         """The column as the left side of a comparison: text compares case-insensitively."""
-        return f"{field.column} COLLATE NOCASE" if field.type in _TEXT_TYPES else field.column
+        return f"{_quoted(field)} COLLATE NOCASE" if field.type in _TEXT_TYPES else _quoted(field)
 
     def value(self, field: FieldDef, value: Literal) -> object:
         """The stored form of ``value`` for comparison with ``field``, after checking its type."""
@@ -344,6 +346,12 @@ class _Compiler:
 
     def bad_literal(self, pos: int, detail: str) -> SoqlError:
         return SoqlError.at("MALFORMED_QUERY", self.soql, pos, detail)
+
+
+def _quoted(field: FieldDef) -> str:
+    """The field's column as a quoted SQL identifier (FieldDef guarantees it is a plain identifier),
+    so a column named like an SQL keyword (Order, Group, ...) still works."""
+    return f'"{field.column}"'
 
 
 @dataclass(frozen=True)
