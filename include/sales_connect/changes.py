@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import event, inspect, select, update
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import MANYTOONE, ORMExecuteState, Session, UOWTransaction
 
 from sales_connect.models import CHANGED_BY_SYNC, CHANGED_BY_USER, ChangeCounter, Task, utcnow
 
@@ -65,15 +65,27 @@ def _draw(session: Session, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
+def _row_changes(task: Task) -> bool:
+    """Whether flushing ``task`` will change its own row.
+
+    Columns, plus many-to-one relationships (``task.user = ...`` becomes a
+    ``user_id`` change only during the flush). Attaching a ``TaskLink`` writes
+    the link's row, not the task's, so it is not a task change: the sync can
+    link a task without re-stamping it.
+    """
+    state = inspect(task)
+    keys = [prop.key for prop in state.mapper.column_attrs]
+    keys += [rel.key for rel in state.mapper.relationships if rel.direction is MANYTOONE]
+    return any(state.attrs[key].history.has_changes() for key in keys)
+
+
 @event.listens_for(StoreSession, "before_flush")
 def _stamp_task_changes(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
     hard_deleted = [obj for obj in session.deleted if isinstance(obj, Task)]
     if hard_deleted:
         raise ChangeCaptureError("tasks are deleted by tombstone (deleted_at), never removed; the sync would miss it")
     changed = [obj for obj in session.new if isinstance(obj, Task)]
-    changed += [
-        obj for obj in session.dirty if isinstance(obj, Task) and session.is_modified(obj, include_collections=False)
-    ]
+    changed += [obj for obj in session.dirty if isinstance(obj, Task) and _row_changes(obj)]
     if not changed:
         return
     now = utcnow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import delete, insert, update
@@ -11,7 +12,7 @@ from sales_connect import repository as repo
 from sales_connect.changes import ChangeCaptureError, changes_since, max_change_seq
 from sales_connect.db import Store
 from sales_connect.errors import StaleVersionError
-from sales_connect.models import CHANGED_BY_SYNC, CHANGED_BY_USER, Task
+from sales_connect.models import CHANGED_BY_SYNC, CHANGED_BY_USER, Task, TaskLink
 
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -161,3 +162,51 @@ def test_concurrent_writers_on_one_task_cannot_both_win(store: Store, two_users:
     with store.session() as session:
         final = repo.get_task(session, ada, task.id)
         assert (final.subject, final.version) == ("first writer", 2)
+
+
+def test_linking_a_task_is_not_a_task_change(store: Store, two_users: tuple[int, int]) -> None:
+    ada, _ = two_users
+    task = _new_task(store, ada)
+    with store.session(changed_by=CHANGED_BY_SYNC) as session:
+        loaded = repo.get_task(session, ada, task.id)
+        loaded.link = TaskLink(user_id=ada, sf_id="00T000000000001AAA", origin="sales_connect", sc_seq=1)
+    with store.session() as session:
+        linked = repo.get_task(session, ada, task.id)
+        assert linked.link is not None and linked.link.sf_id == "00T000000000001AAA"
+        assert (linked.version, linked.change_seq, linked.changed_by) == (1, 1, CHANGED_BY_USER)
+
+
+def test_moving_a_task_through_the_relationship_is_captured(store: Store, two_users: tuple[int, int]) -> None:
+    ada, bob = two_users
+    task = _new_task(store, ada)
+    with store.session() as session:
+        loaded = repo.get_task(session, ada, task.id)
+        loaded.user = repo.get_user(session, bob)
+    with store.session() as session:
+        moved = repo.get_task(session, bob, task.id)
+        assert (moved.version, moved.change_seq) == (2, 2)
+
+
+def test_parallel_writers_wait_their_turn(store: Store, two_users: tuple[int, int]) -> None:
+    """Writers in several threads neither fail with "database is locked" nor share a seq."""
+    ada, bob = two_users
+    per_thread, threads = 8, 4
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(per_thread):
+                with store.session() as session:
+                    repo.create_task(session, ada if n % 2 else bob, subject=f"w{n}-{i}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert errors == []
+    with store.session() as session:
+        seqs = [t.change_seq for t in changes_since(session, 0)]
+        assert seqs == list(range(1, per_thread * threads + 1))
