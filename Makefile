@@ -59,6 +59,17 @@ emulator: $(STAMP)
 bench: airflow-home
 	$(BIN)/python -m task_sync.bench $(BENCH_ARGS)
 
+# A local CeleryExecutor stack (api-server, scheduler, dag-processor, triggerer,
+# 2 Celery workers, the Salesforce emulator) on this machine's PostgreSQL and
+# Redis, running in the background; state (pids, databases, login) in var/.
+CELERY_DEMO_STATE := $(SALES_CONNECT_VAR)/celery-demo.json
+celery-demo: $(STAMP)
+	@mkdir -p $(SALES_CONNECT_VAR)
+	@$(BIN)/python -m airflow_stack up --state $(CELERY_DEMO_STATE) --executor CeleryExecutor --workers 2 $(CELERY_DEMO_ARGS)
+
+celery-demo-stop: $(STAMP)
+	@$(BIN)/python -m airflow_stack stop --state $(CELERY_DEMO_STATE)
+
 freeze: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable > constraints.txt
 
