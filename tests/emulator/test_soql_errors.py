@@ -221,3 +221,21 @@ def test_caller_mistakes_raise_value_error() -> None:
         compile_soql("SELECT Id FROM Task", OBJECTS, now=datetime(2024, 5, 1))
     with pytest.raises(ValueError, match="unknown time zone"):
         compile_soql("SELECT Id FROM Task", OBJECTS, now=NOW, tz="Mars/Olympus")
+
+
+def test_more_values_than_sqlite_can_bind_are_refused() -> None:
+    soql = "SELECT Id FROM Task WHERE CallDurationInSeconds IN (" + ",".join(["1"] * 40_000) + ")"
+    assert len(soql) < 100_000
+    err = refuse(soql)
+    assert (
+        err.error_code == "MALFORMED_QUERY" and "at most 32766" in err.message and "Split long IN lists" in err.message
+    )
+
+
+@pytest.mark.parametrize(
+    "soql",
+    ["SELECT Id FROM Task LIMIT 2147483648", "SELECT Id FROM Task WHERE ActivityDate = LAST_N_DAYS:99999999999"],
+)
+def test_integers_beyond_32_bits_are_refused(soql: str) -> None:
+    err = refuse(soql)
+    assert err.error_code == "MALFORMED_QUERY" and "must be at most 2147483647" in err.message

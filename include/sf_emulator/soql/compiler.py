@@ -31,6 +31,8 @@ from sf_emulator.soql.parser import BoolOp, Comparison, Condition, Literal, Name
 
 MAX_QUERY_LENGTH = 100_000
 MAX_OFFSET = 2000
+# SQLite's default limit on '?' parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER).
+MAX_PARAMETERS = 32766
 
 _TEXT_TYPES = frozenset({"string", "textarea", "picklist", "combobox", "email", "phone"})
 _ID_TYPES = frozenset({"id", "reference"})
@@ -123,6 +125,12 @@ class _Compiler:
             sql, where_params = self.condition(query.where, negated=False)
             conditions.append(sql)
             params.extend(where_params)
+        if len(params) > MAX_PARAMETERS:
+            raise SoqlError(
+                "MALFORMED_QUERY",
+                f"this query compares with {len(params)} values; the emulator accepts at most {MAX_PARAMETERS} "
+                "per query. Split long IN lists over several queries.",
+            )
         if query.offset is not None and query.offset > MAX_OFFSET:
             raise SoqlError.at(
                 "NUMBER_OUTSIDE_VALID_RANGE",

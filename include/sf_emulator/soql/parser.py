@@ -23,6 +23,8 @@ from sf_emulator.soql.dates import FIXED_LITERALS, N_LITERALS
 from sf_emulator.soql.errors import SoqlError
 from sf_emulator.soql.lexer import Kind, Token, tokenize
 
+#: Largest LIMIT, OFFSET or day count accepted (a 32-bit int, as in Salesforce; SQLite binds 64-bit).
+MAX_INTEGER = 2**31 - 1
 #: Words that end a field list or condition; a field cannot be called one of them.
 _CLAUSE_WORDS = ("FROM", "WHERE", "WITH", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "FOR", "UPDATE", "ALL")
 
@@ -145,6 +147,8 @@ class _Parser:
         tok = self.tok
         if tok.kind is not Kind.NUMBER or not tok.text.isdigit():
             raise self.error(f"{clause} needs a non-negative whole number, not '{tok.shown()}'")
+        if int(tok.text) > MAX_INTEGER:
+            raise self.error(f"{clause} must be at most {MAX_INTEGER}")
         self.advance()
         return int(tok.text)
 
