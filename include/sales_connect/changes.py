@@ -96,7 +96,9 @@ def _stamp_task_changes(session: Session, _flush: UOWTransaction, _instances: An
     fresh = [obj for obj in changed if obj not in stamped]
     for obj in changed:
         obj.updated_at = now
-        if not inspect(obj).attrs.changed_by.history.added:
+        # Assigned since the last flush, even to its current value, means the
+        # writer chose it; history alone would miss a same-value assignment.
+        if "changed_by" not in inspect(obj).committed_state:
             obj.changed_by = actor
         _check_actor(obj.changed_by)
     if not fresh:

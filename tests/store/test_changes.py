@@ -83,6 +83,18 @@ def test_sync_writes_are_marked_and_user_writes_reset_the_mark(store: Store, two
         assert [(t.change_seq, t.changed_by) for t in changes_since(session, 0)] == [(3, CHANGED_BY_USER)]
 
 
+def test_explicit_sync_mark_survives_when_it_equals_the_old_one(store: Store, two_users: tuple[int, int]) -> None:
+    ada, _ = two_users
+    with store.session(changed_by=CHANGED_BY_SYNC) as session:
+        tid = repo.create_task(session, ada, subject="From Salesforce").id
+    with store.session() as session:  # a user-default session; the sync marks the task itself
+        task = repo.get_task(session, ada, tid)
+        task.changed_by = CHANGED_BY_SYNC
+        task.subject = "Salesforce edited it"
+    with store.session() as session:
+        assert repo.get_task(session, ada, tid).changed_by == CHANGED_BY_SYNC
+
+
 def test_unknown_actor_is_refused(store: Store, two_users: tuple[int, int]) -> None:
     ada, _ = two_users
     with pytest.raises(ValueError, match="changed_by"), store.session(changed_by="robot"):
