@@ -1,0 +1,108 @@
+"""`python -m sf_emulator`: run the emulator in the foreground.
+
+The first line on stdout is one JSON object telling a client how to connect:
+`{"instance_url", "session_id", "ca_bundle", "control_url", ...}`. Everything
+else (logs) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from sf_emulator.app import create_app
+from sf_emulator.org import Emulator
+from sf_emulator.seed import SeedError, apply_seed, load_seed_argument, seed_base
+from sf_emulator.tls import ensure_tls_files
+
+
+def _default_state() -> str:
+    return str(Path(os.environ.get("SALES_CONNECT_VAR", "var")) / "sf-emulator" / "org.sqlite3")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sf_emulator", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8443, help="port on 127.0.0.1; 0 picks a free one")
+    parser.add_argument("--state", default=_default_state(),
+                        help="SQLite file holding the org (kept across restarts), or :memory:")
+    parser.add_argument("--seed", default="default",
+                        help="default (a few users), empty (only the integration user) or FILE.json; "
+                             "applied only when the state holds no org yet")
+    parser.add_argument("--api-limit", type=int, default=None, help="daily API request allowance (default 15000)")
+    parser.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
+    return parser.parse_args(argv)
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints the connection line once it is accepting connections."""
+
+    def __init__(self, config: uvicorn.Config, announcement: dict) -> None:
+        super().__init__(config)
+        self._announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        print(json.dumps(self._announcement), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    in_memory = args.state == ":memory:"
+    if in_memory:
+        tls_dir = Path(tempfile.mkdtemp(prefix="sf-emulator-tls-"))
+    else:
+        state = Path(args.state).resolve()
+        state.parent.mkdir(parents=True, exist_ok=True)
+        tls_dir = state.parent / f"{state.name}.tls"
+    try:
+        tls = ensure_tls_files(tls_dir)
+        org = Emulator(args.state if in_memory else str(Path(args.state).resolve()), api_limit=args.api_limit)
+        if org.api_user_id is None:
+            try:
+                document = load_seed_argument(args.seed)
+                seed_base(org, with_default_users=args.seed != "empty")
+                apply_seed(org, document)
+            except SeedError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        elif args.seed != "default":
+            print(f"note: --seed {args.seed} ignored, {args.state} already holds an org", file=sys.stderr)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", args.port))
+        except OSError as exc:
+            print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+            return 2
+        port = sock.getsockname()[1]
+        org.base_url = f"https://127.0.0.1:{port}"
+        announcement = {
+            "instance_url": org.base_url,
+            "session_id": org.sessions.issue(org.api_user_id or ""),
+            "ca_bundle": str(tls.ca_cert),
+            "control_url": f"{org.base_url}/_emulator",
+            "state": args.state if in_memory else str(Path(args.state).resolve()),
+            "org_id": org.org_id,
+            "user_id": org.api_user_id,
+            "pid": os.getpid(),
+        }
+        config = uvicorn.Config(create_app(org), ssl_certfile=str(tls.server_cert), ssl_keyfile=str(tls.server_key),
+                                log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5)
+        _AnnouncingServer(config, announcement).run(sockets=[sock])
+        org.close()
+        return 0
+    finally:
+        if in_memory:
+            shutil.rmtree(tls_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

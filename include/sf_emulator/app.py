@@ -1,0 +1,75 @@
+"""The FastAPI application: routers, the Salesforce request gate, Salesforce-shaped errors.
+
+New resource families plug in with `app.include_router(...)` in `ROUTERS`
+below; see `sf_emulator.api` for how a router reaches the org and gets its
+calls authenticated and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sf_emulator.org import Emulator
+from sf_emulator.routers import auth, collections, control, limits, query, sobjects, versions
+from sf_emulator.wire import ApiError, not_found
+
+ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router, auth.router,
+           control.router)
+_SERVICES = "/services/"
+_DATA = "/services/data/v"
+
+
+def create_app(org: Emulator) -> FastAPI:
+    app = FastAPI(title="Salesforce emulator", docs_url="/_emulator/docs", redoc_url=None,
+                  openapi_url="/_emulator/openapi.json")
+    app.state.emulator = org
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def salesforce_gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Armed faults first (they stand in for the network/server), then the limit header on every API answer."""
+        path = request.url.path
+        response: Response | None = None
+        if path.startswith(_SERVICES):
+            fault = org.faults.take(request.method, path)
+            if fault is not None:
+                error = fault.error()
+                if error is None:
+                    await asyncio.sleep(fault.delay_ms / 1000)
+                else:
+                    response = error.response()
+        if response is None:
+            response = await call_next(request)
+        if path.startswith(_DATA):
+            response.headers["Sforce-Limit-Info"] = org.accounting.limit_header()
+        return response
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if not request.url.path.startswith(_SERVICES):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        if exc.status_code == 405:
+            return ApiError(405, "METHOD_NOT_ALLOWED",
+                            f"HTTP Method '{request.method}' not allowed. Allowed are {exc.headers or ''}").response()
+        return not_found().response()
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if not request.url.path.startswith(_SERVICES):
+            return JSONResponse({"detail": str(exc.errors())}, status_code=400)
+        first = exc.errors()[0] if exc.errors() else {}
+        name = str(first.get("loc", ["", "parameter"])[-1])
+        return ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for parameter {name}").response()
+
+    return app

@@ -1,0 +1,106 @@
+"""One emulated org: the object every router reaches its storage, clock and accounting through.
+
+`Emulator` bundles the parts (store, clock, accounting, faults, sessions,
+records, queries) and the org-wide actions that span several of them (clock
+moves that purge the recycle bin, the archiver, reset and seeding). A FastAPI
+route gets it with `sf_emulator.api.emulator(request)` or, for Salesforce API
+routes, through the `ApiCall` dependency (see `api.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sf_emulator.accounting import DEFAULT_DAILY_LIMIT, ApiAccounting
+from sf_emulator.clock import Clock
+from sf_emulator.faults import Faults
+from sf_emulator.ids import make_id
+from sf_emulator.query import QueryEngine
+from sf_emulator.records import CallContext, Records
+from sf_emulator.sessions import Sessions
+from sf_emulator.storage import Store
+from sf_emulator.tasks import archive_tasks, purge_recycle_bin
+from sf_emulator.wire import to_storage
+
+POD = "5e0000"
+API_VERSION = "59.0"
+
+
+class Emulator:
+    """The state of one org, shared by all routes of one server process."""
+
+    def __init__(self, state: str, *, api_limit: int | None = None) -> None:
+        self.store = Store(state)
+        self.clock = Clock(timedelta(seconds=float(self.store.get_meta("clock_offset_seconds") or 0)))
+        self.faults = Faults()
+        self.default_api_limit = api_limit or DEFAULT_DAILY_LIMIT
+        self.accounting = ApiAccounting(self.store, self.clock, self.default_api_limit)
+        if api_limit is not None:
+            self.accounting.set_limit(api_limit)
+        self.org_id = make_id("00D", POD, 1)
+        self.sessions = Sessions(self.store, self.clock, self.org_id)
+        self.records = Records(self.store, self.faults, POD)
+        self.queries = QueryEngine(self.store, POD)
+        #: https://127.0.0.1:<port>, set once the listening socket is bound.
+        self.base_url = ""
+        self.purge()
+
+    # -- who is calling ----------------------------------------------------------------------------------------
+    def context(self, user_id: str, client: str | None) -> CallContext:
+        return CallContext(user_id=user_id, client=client, now=self.clock.now())
+
+    @property
+    def api_user_id(self) -> str | None:
+        """The org's integration user: the user the start-up session and client_credentials logins run as."""
+        return self.store.get_meta("api_user_id")
+
+    def user_time_zone(self, user_id: str) -> str:
+        rows = self.store.read("SELECT TimeZoneSidKey FROM sf_user WHERE Id = ?", (user_id,))
+        return rows[0]["TimeZoneSidKey"] if rows and rows[0]["TimeZoneSidKey"] else "UTC"
+
+    # -- time --------------------------------------------------------------------------------------------------
+    def set_clock(self, moment: datetime) -> None:
+        self.clock.set(moment)
+        self._clock_moved()
+
+    def advance_clock(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self._clock_moved()
+
+    def _clock_moved(self) -> None:
+        self.store.set_meta("clock_offset_seconds", str(self.clock.offset.total_seconds()))
+        self.purge()
+
+    # -- background jobs ---------------------------------------------------------------------------------------
+    def purge(self) -> None:
+        """Empty the recycle bin of rows deleted more than 15 days ago (Salesforce does this continuously)."""
+        with self.store.transaction() as conn:
+            latest = purge_recycle_bin(conn, self.clock.now())
+            if latest is not None:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('last_purged_deletion', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (latest,))
+
+    def archive(self) -> int:
+        """Run the activity archiver now; returns how many tasks it archived."""
+        with self.store.transaction() as conn:
+            return archive_tasks(conn, self.clock.now())
+
+    def earliest_deleted_available(self) -> str:
+        """Storage text of the oldest deletion `deleted/` can still report (the purge horizon)."""
+        return self.store.get_meta("last_purged_deletion") or self.store.get_meta("org_created_at") or to_storage(
+            datetime.now(UTC))
+
+    # -- reset -------------------------------------------------------------------------------------------------
+    def wipe(self) -> None:
+        """An empty org on real time with fresh counters, no faults, no cursors; sessions are kept."""
+        self.store.wipe()
+        self.clock.reset()
+        self.accounting.reset()
+        self.accounting.set_limit(self.default_api_limit)
+        self.faults.clear()
+        self.queries.clear()
+        self.store.set_meta("org_created_at", to_storage(self.clock.now()))
+
+    def close(self) -> None:
+        self.store.close()

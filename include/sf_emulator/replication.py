@@ -1,0 +1,79 @@
+"""The data-replication resources: `sobjects/X/updated/` and `sobjects/X/deleted/`.
+
+Salesforce's window rules: `start` must precede `end` by more than a minute,
+`updated` answers for the last 30 days and `deleted` for the last 15 (the
+recycle bin's retention), seconds are truncated, and `latestDateCovered` is
+the end of the window actually covered (never past the server's now). Both are
+based on the server clock, which is what lets a sync poll without trusting its
+own clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sf_emulator.org import Emulator
+from sf_emulator.schema import ObjectSchema
+from sf_emulator.wire import ApiError, parse_datetime, storage_to_wire, to_storage, to_wire
+
+UPDATED_LOOKBACK = timedelta(days=30)
+DELETED_LOOKBACK = timedelta(days=15)
+MAX_IDS = 600_000
+
+
+def _window(start_text: str | None, end_text: str | None, now: datetime, lookback: timedelta
+            ) -> tuple[datetime, datetime]:
+    if not start_text or not end_text:
+        raise ApiError(400, "MISSING_ARGUMENT", "Both start and end parameters are required")
+    try:
+        start, end = parse_datetime(start_text), parse_datetime(end_text)
+    except ValueError:
+        raise ApiError(400, "INVALID_REPLICATION_DATE",
+                       f"start and end must be ISO-8601 date/times, got start={start_text} end={end_text}") from None
+    if end - start <= timedelta(minutes=1):
+        raise ApiError(400, "INVALID_REPLICATION_DATE",
+                       "startDate must chronologically precede endDate by more than one minute")
+    if start < now - lookback:
+        raise ApiError(400, "INVALID_REPLICATION_DATE",
+                       f"startDate cannot be more than {lookback.days} days ago")
+    floor = timedelta(seconds=start.second, microseconds=start.microsecond)
+    start = start - floor
+    end = min(end, now)
+    end = end - timedelta(seconds=end.second, microseconds=end.microsecond)
+    return start, end
+
+
+def get_updated(org: Emulator, schema: ObjectSchema, start: str | None, end: str | None) -> dict:
+    """Ids whose SystemModstamp falls in [start, end), deleted rows excluded."""
+    lo, hi = _window(start, end, org.clock.now(), UPDATED_LOOKBACK)
+    live = " AND IsDeleted = 0" if schema.field("IsDeleted") else ""
+    rows = org.store.read(
+        f"SELECT Id FROM {schema.table} WHERE SystemModstamp >= ? AND SystemModstamp < ?{live}"  # noqa: S608
+        f" ORDER BY SystemModstamp LIMIT {MAX_IDS + 1}",
+        (to_storage(lo), to_storage(hi)),
+    )
+    if len(rows) > MAX_IDS:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       f"More than {MAX_IDS} ids match; choose start and end dates that are closer together")
+    return {"ids": [r["Id"] for r in rows], "latestDateCovered": to_wire(hi)}
+
+
+def get_deleted(org: Emulator, schema: ObjectSchema, start: str | None, end: str | None) -> dict:
+    """Rows moved to the recycle bin in [start, end), with their deletion time."""
+    lo, hi = _window(start, end, org.clock.now(), DELETED_LOOKBACK)
+    records = []
+    if schema.field("IsDeleted"):
+        rows = org.store.read(
+            f"SELECT Id, emu_deleted_at FROM {schema.table} WHERE IsDeleted = 1"  # noqa: S608
+            f" AND emu_deleted_at >= ? AND emu_deleted_at < ? ORDER BY emu_deleted_at LIMIT {MAX_IDS + 1}",
+            (to_storage(lo), to_storage(hi)),
+        )
+        if len(rows) > MAX_IDS:
+            raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                           f"More than {MAX_IDS} ids match; choose start and end dates that are closer together")
+        records = [{"id": r["Id"], "deletedDate": storage_to_wire(r["emu_deleted_at"])} for r in rows]
+    return {
+        "deletedRecords": records,
+        "earliestDateAvailable": storage_to_wire(org.earliest_deleted_available()[:16] + ":00.000Z"),
+        "latestDateCovered": to_wire(hi),
+    }
