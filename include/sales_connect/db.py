@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -30,6 +30,8 @@ AIRFLOW_CONN_ID = "sales_connect_db"
 # Airflow's metadata (which already owns ``alembic_version``) without clashing.
 VERSION_TABLE = "sales_connect_alembic_version"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Arbitrary, fixed: the PostgreSQL advisory lock that serialises migrations.
+MIGRATION_LOCK_KEY = 0x5A1E5C0
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _AIRFLOW_DRIVERS = {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2", "sqlite": "sqlite"}
@@ -142,6 +144,10 @@ def migrate(url: str | URL, revision: str = "head") -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Several processes (scheduler, api-server, workers) may migrate
+                # at start-up; the lock makes the later ones find the work done.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             command.upgrade(alembic_config(conn), revision)
     finally:
         engine.dispose()

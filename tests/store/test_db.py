@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
-from sales_connect.db import VERSION_TABLE, Store, make_engine, migrate, resolve_url, url_from_airflow_connection
+from sales_connect.db import (
+    MIGRATION_LOCK_KEY,
+    VERSION_TABLE,
+    Store,
+    make_engine,
+    migrate,
+    resolve_url,
+    url_from_airflow_connection,
+)
 from sales_connect.models import Base, ChangeCounter, User
 
 SECRET = "s3cr#t/pw"
@@ -57,6 +66,45 @@ def test_migrate_seeds_the_change_counter_and_is_repeatable(store_url: str) -> N
         assert "alembic_version" not in inspect(store.engine).get_table_names()
     finally:
         store.dispose()
+
+
+def test_migrations_on_postgresql_take_turns(pg_databases) -> None:  # type: ignore[no-untyped-def]
+    """A second process starting up while another migrates waits for it, then finds the work done."""
+    url = pg_databases.create("race")
+    holder = make_engine(url)
+    try:
+        with holder.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sales_connect", "migrate", "--url", url],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            deadline = time.monotonic() + 60
+            while not _waits_on_advisory_lock(holder, url):
+                assert proc.poll() is None, f"migrate did not wait for the lock: {proc.communicate()}"
+                assert time.monotonic() < deadline, "migrate never reached the migration lock"
+                time.sleep(0.05)
+            assert _schema_differences(url) != [], "nothing may be migrated while another migration holds the lock"
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "latest schema" in out
+    finally:
+        holder.dispose()
+    assert _schema_differences(url) == []
+    migrate(url)  # the next process to start finds nothing to do
+
+
+def _waits_on_advisory_lock(engine, url: str) -> bool:  # type: ignore[no-untyped-def]
+    from sqlalchemy.engine import make_url
+
+    with engine.connect() as conn:
+        return bool(conn.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :db AND wait_event = 'advisory'"),
+            {"db": make_url(url).database},
+        ).scalar())
 
 
 def test_cli_migrates_and_hides_the_password(tmp_path: Path) -> None:
