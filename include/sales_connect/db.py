@@ -158,7 +158,11 @@ class Store:
     """An engine plus the session factory whose sessions do change capture.
 
     Every writer of tasks must use sessions from here: their ``before_flush``
-    hook is what stamps ``change_seq``/``version``/``updated_at``.
+    hook is what stamps ``change_seq``/``version``/``updated_at``. Objects
+    stay readable after the session ends (``expire_on_commit=False``) so a
+    page can render what it just saved; re-read them for fresh values.
+    PostgreSQL must run at READ COMMITTED (its default): change capture
+    relies on a waiting writer re-reading the counter row after the lock.
     """
 
     def __init__(self, url: str | None = None) -> None:
