@@ -194,7 +194,7 @@ class _Parts:
         out = pd.concat([fr.reindex(columns=list(columns)) for fr in frames], ignore_index=True)
         out = out.astype(object).where(out.notna(), None)
         for column in _INTEGER_COLUMNS.intersection(columns):
-            out[column] = out[column].map(lambda x: None if x is None else int(x)).astype(object)
+            out[column] = pd.Series([None if x is None else int(x) for x in out[column]], index=out.index, dtype=object)
         return out
 
 

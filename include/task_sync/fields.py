@@ -169,10 +169,9 @@ def sc_to_sf_frame(sc: pd.DataFrame, known_sf_status: pd.Series) -> pd.DataFrame
     status Salesforce had, or None for "Not Started").
     """
     out = sc[list(MAPPED_FIELDS)].copy()
-    open_word = na_to_none(known_sf_status).map(lambda s: s if s in SF_STATUSES and s != SF_COMPLETED else None)
-    status = na_to_none(sc["status"])
+    open_words = [o if o in SF_STATUSES and o != SF_COMPLETED else SF_DEFAULT_OPEN for o in known_sf_status]
     out["status"] = [
-        SF_COMPLETED if s == SC_COMPLETED else (o or SF_DEFAULT_OPEN) for s, o in zip(status, open_word, strict=True)
+        SF_COMPLETED if s == SC_COMPLETED else o for s, o in zip(sc["status"], open_words, strict=True)
     ]
     out["priority"] = na_to_none(sc["priority"].map(SC_TO_SF_PRIORITY))
     out["task_type"] = na_to_none(sc["task_type"].map(SC_TO_SF_TYPE))
