@@ -7,7 +7,7 @@ broker has to hand the next task to another worker.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from airflow.sdk import dag, get_current_context, task
 
@@ -15,7 +15,7 @@ from airflow.sdk import dag, get_current_context, task
 @dag(
     dag_id="stack_smoke",
     schedule=None,
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     tags=["test"],
 )
