@@ -94,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             "user_id": org.api_user_id,
             "pid": os.getpid(),
         }
+        # Idle keep-alive TLS connections from clients hold a graceful shutdown open;
+        # one second is plenty for an in-flight emulator request to finish.
         config = uvicorn.Config(create_app(org), ssl_certfile=str(tls.server_cert), ssl_keyfile=str(tls.server_key),
-                                log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5)
+                                log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=1)
         _AnnouncingServer(config, announcement).run(sockets=[sock])
         org.close()
         return 0

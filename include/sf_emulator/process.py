@@ -38,7 +38,12 @@ class EmulatorProcess:
         self.api_limit = api_limit
         self.port = port
         self.startup_timeout = startup_timeout
-        self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="sf-emulator-", suffix=".log")[1])
+        self._owns_log = log_path is None
+        if log_path is None:
+            handle, name = tempfile.mkstemp(prefix="sf-emulator-", suffix=".log")
+            os.close(handle)
+            log_path = name
+        self.log_path = Path(log_path)
         self._proc: subprocess.Popen[str] | None = None
         self._info: dict[str, Any] = {}
         self._http: requests.Session | None = None
@@ -60,8 +65,9 @@ class EmulatorProcess:
         try:
             self._info = json.loads(self._first_line())
         except (EmulatorError, json.JSONDecodeError) as exc:
+            tail = self._log_tail()
             self.stop()
-            raise EmulatorError(f"the emulator did not start: {exc}\n{self._log_tail()}") from None
+            raise EmulatorError(f"the emulator did not start: {exc}\n{tail}") from None
         return self
 
     def _first_line(self) -> str:
@@ -101,6 +107,8 @@ class EmulatorProcess:
                 proc.wait(timeout)
         if proc.stdout is not None:
             proc.stdout.close()
+        if self._owns_log:
+            self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> EmulatorProcess:
         return self.start()
@@ -233,8 +241,10 @@ class EmulatorProcess:
     def new_session(self, username: str | None = None) -> str:
         return self.control("POST", "sessions", {"username": username} if username else {})["session_id"]
 
-    def revoke_sessions(self) -> int:
-        return self.control("DELETE", "sessions")["revoked"]
+    def revoke_sessions(self, session_id: str | None = None) -> int:
+        """Invalidate one session (or all of them, including the start-up session)."""
+        params = {"session_id": session_id} if session_id else {}
+        return self.control("DELETE", "sessions", **params)["revoked"]
 
     def tasks(self, ids: list[str] | None = None) -> list[dict]:
         """Raw task rows, deleted and archived included, with `LastWriteClient` and `DeletedDate`."""

@@ -59,6 +59,14 @@ class Sessions:
             raise invalid_session()
         return user_id
 
+    def revoke(self, token: str) -> int:
+        """Invalidate one session; returns 1 if it existed, else 0."""
+        with self._store.transaction() as conn:
+            count = conn.execute("DELETE FROM session WHERE token = ?", (token,)).rowcount
+        with self._lock:
+            self._cache.pop(token, None)
+        return count
+
     def revoke_all(self) -> int:
         """Invalidate every session (what an admin's 'expire all sessions' does); returns how many."""
         with self._store.transaction() as conn:

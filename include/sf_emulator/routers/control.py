@@ -190,9 +190,9 @@ def new_session(org: Org, body: JsonBody) -> dict:
 
 
 @router.delete("/sessions")
-def revoke_sessions(org: Org) -> dict:
-    """Invalidate every session: the next API call with any of them gets 401 INVALID_SESSION_ID."""
-    return {"revoked": org.sessions.revoke_all()}
+def revoke_sessions(org: Org, session_id: str | None = None) -> dict:
+    """Invalidate `?session_id=` (or every session): the next API call with it gets 401 INVALID_SESSION_ID."""
+    return {"revoked": org.sessions.revoke(session_id) if session_id else org.sessions.revoke_all()}
 
 
 @router.get("/tasks")
