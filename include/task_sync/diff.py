@@ -281,8 +281,12 @@ def build_plan(inp: SyncInput) -> SyncPlan:
 
 
 def _quarantine(out: _Parts, frame: pd.DataFrame, direction: str, operation: str) -> None:
+    """Record refused rows; ids the row only knew through its link are taken from the payload."""
     if len(frame):
-        out.add("quarantined", frame.assign(direction=direction, operation=operation))
+        payload = frame["payload"]
+        task_id = frame["task_id"].where(frame["task_id"].notna(), payload.map(lambda p: p.get("link_task_id")))
+        sf_id = frame["sf_id"].where(frame["sf_id"].notna(), payload.map(lambda p: p.get("link_sf_id")))
+        out.add("quarantined", frame.assign(task_id=task_id, sf_id=sf_id, direction=direction, operation=operation))
 
 
 # --------------------------------------------------------------------------- Sales Connect side
@@ -304,7 +308,8 @@ def _sales_connect_side(
     enabled = sc["sync_enabled"].fillna(False).astype(bool)
     out.add("unchanged", _rows(sc[~enabled], side=v.SIDE_SC, task_id=sc["task_id"], sf_id=sc["link_sf_id"],
                                reason="sync_disabled"))
-    sc = sc[enabled]
+    sc, bad = v.validate_sc_owners(sc[enabled])
+    _quarantine(out, bad, "sc_to_sf", "read")
     linked = sc["link_sf_id"].notna()
 
     unlinked = sc[~linked]
@@ -443,7 +448,7 @@ def _sf_linked_edits(rows: pd.DataFrame, out: _Parts) -> pd.DataFrame:
     out.add("unchanged", _rows(rows[stale], side=v.SIDE_SF, task_id=rows["link_task_id"], sf_id=rows["sf_id"],
                                reason="stale"))
     edits, bad = v.validate_sf_content(rows[~stale])
-    _quarantine(out, bad.assign(task_id=bad["payload"].map(lambda p: p.get("link_task_id"))), "sf_to_sc", "update")
+    _quarantine(out, bad, "sf_to_sc", "update")
     edits = edits.assign(sf_hash=f.hash_frame(edits), kind="edit", task_id=edits["link_task_id"])
     echo = edits["sf_hash"] == edits["link_sf_hash"]
     echoes = edits[echo]

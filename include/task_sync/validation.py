@@ -39,6 +39,7 @@ SF_UNKNOWN_PRIORITY = "SF_UNKNOWN_PRIORITY"
 SF_UNKNOWN_TYPE = "SF_UNKNOWN_TYPE"
 SF_MISSING_SUBJECT = "SF_MISSING_SUBJECT"
 SF_OWNER_NOT_MAPPED = "SF_OWNER_NOT_MAPPED"
+SC_OWNER_NOT_MAPPED = "SC_OWNER_NOT_MAPPED"
 SC_SUBJECT_TOO_LONG = "SC_SUBJECT_TOO_LONG"
 SC_DESCRIPTION_TOO_LONG = "SC_DESCRIPTION_TOO_LONG"
 SC_UNKNOWN_STATUS = "SC_UNKNOWN_STATUS"
@@ -192,6 +193,15 @@ def validate_sf_owners(frame: pd.DataFrame, users: pd.DataFrame) -> tuple[pd.Dat
     check = _Collector(merged, SIDE_SF, _describe_sf)
     check.add(merged["user_id"].isna(), SF_OWNER_NOT_MAPPED,
               lambda r: f"OwnerId {r['owner_id']!r} is not the Salesforce user of any Sales Connect user")
+    return check.result()
+
+
+def validate_sc_owners(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tasks of a synced user who has no Salesforce user id are refused: pushing them without an
+    OwnerId would file them under the integration user, i.e. in someone else's list."""
+    check = _Collector(frame, SIDE_SC, _describe_sc)
+    check.add(frame["sf_owner_id"].isna(), SC_OWNER_NOT_MAPPED,
+              lambda r: f"user {r['user_id']} has sync on but no Salesforce user id (OwnerId) to file the task under")
     return check.result()
 
 

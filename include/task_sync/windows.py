@@ -146,5 +146,6 @@ def backfill_windows(
     deleted_horizon = now - GET_DELETED_HORIZON + MIN_REPLICATION_SPAN
     if start < deleted_horizon:
         return changes, DeletedWindow(Window(deleted_horizon, now), needs_reconciliation=True)
-    deleted_end = max(min(end, now), start + MIN_REPLICATION_SPAN)
-    return changes, DeletedWindow(Window(start, deleted_end), needs_reconciliation=False)
+    deleted_end = min(end, now)
+    deleted_start = min(start, deleted_end - MIN_REPLICATION_SPAN)
+    return changes, DeletedWindow(Window(deleted_start, deleted_end), needs_reconciliation=False)

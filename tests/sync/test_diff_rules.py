@@ -530,3 +530,22 @@ def test_every_salesforce_open_word_survives_sc_edits() -> None:
                sc_values={**AGREED_SC, "status": "completed"})
         w.sc_task(10, seq=20, status="open")
         assert only(w.plan().sc_to_sf.updates)["sf_fields"] == {"Status": word}
+
+
+def test_synced_user_without_salesforce_id_is_never_pushed(world: World) -> None:
+    world.user(1)
+    world.users[0]["sf_owner_id"] = None
+    world.sc_task(10)
+    plan = world.plan()
+    assert plan.sc_to_sf.creates.empty
+    row = only(plan.quarantined)
+    assert (row["error_code"], row["task_id"], row["direction"]) == ("SC_OWNER_NOT_MAPPED", 10, "sc_to_sf")
+
+
+def test_quarantined_linked_records_name_both_ids(world: World) -> None:
+    world.user(1)
+    world.link(10, 1)
+    world.sc_task(10, status="archived", seq=20)
+    row = only(world.plan().quarantined)
+    assert (row["error_code"], row["task_id"], row["sf_id"], row["operation"]) == (
+        "SC_UNKNOWN_STATUS", 10, sf_id(1), "update")

@@ -85,3 +85,9 @@ def test_backfill_older_than_30_days_fails_fast_naming_window_and_limit() -> Non
     assert (NOW - 31 * DAY).isoformat() in message and "30 days" in message and "getUpdated" in message
     with pytest.raises(ValueError, match="ends before it starts"):
         w.backfill_windows(NOW - DAY, NOW - 2 * DAY, NOW)
+
+
+def test_backfill_of_the_last_minute_still_gives_getdeleted_a_valid_span() -> None:
+    _, deleted = w.backfill_windows(NOW - dt.timedelta(seconds=30), NOW, NOW)
+    assert deleted.window is not None
+    assert deleted.window.end == NOW and deleted.window.end - deleted.window.start >= w.MIN_REPLICATION_SPAN
