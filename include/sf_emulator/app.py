@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sf_emulator.org import Emulator
-from sf_emulator.routers import auth, collections, control, limits, query, sobjects, versions
+from sf_emulator.routers import auth, bulk2, collections, control, limits, query, sobjects, versions
 from sf_emulator.wire import ApiError, not_found
 
-ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router, auth.router,
-           control.router)
+ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router, bulk2.router,
+           auth.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"
 
