@@ -21,6 +21,7 @@ the system trust store is used. Secrets never reach a log line.
 from __future__ import annotations
 
 import os
+import urllib.request
 from typing import Any
 
 import requests
@@ -81,7 +82,7 @@ def direct_connector(instance_url: str, session_id: str, ca_bundle: str | None =
 
     def connect(session: requests.Session) -> Salesforce:
         if ca_bundle:
-            session.verify = ca_bundle
+            trust_ca(session, ca_bundle)
         return Salesforce(instance_url=instance_url, session_id=session_id, session=session)
 
     return connect
@@ -95,9 +96,23 @@ def open_gateway(conn_id: str = SALESFORCE_CONN_ID) -> SalesforceGateway:
 def _trust(session: requests.Session, extras: dict[str, Any]) -> None:
     ca_bundle = extras.get("ca_bundle") or os.environ.get("SALESFORCE_CA_BUNDLE")
     if ca_bundle:
-        if not os.path.exists(ca_bundle):
-            raise SalesforceConnectionError(f"CA bundle {ca_bundle} does not exist")
-        session.verify = ca_bundle
+        trust_ca(session, ca_bundle)
+
+
+def trust_ca(session: requests.Session, ca_bundle: str) -> None:
+    """Verify HTTPS with ``ca_bundle`` only.
+
+    requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override ``session.verify``, so
+    environment trust is switched off; the proxy settings it would have read are carried over.
+    """
+    if not os.path.exists(ca_bundle):
+        raise SalesforceConnectionError(f"CA bundle {ca_bundle} does not exist")
+    session.verify = ca_bundle
+    session.trust_env = False
+    proxies = urllib.request.getproxies()
+    if "no" in proxies:
+        proxies["no_proxy"] = proxies.pop("no")
+    session.proxies.update(proxies)
 
 
 def _session_for(session: requests.Session, login: str | None, extras: dict[str, Any]) -> str | None:

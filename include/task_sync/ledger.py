@@ -57,28 +57,6 @@ def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC) if value else None
 
 
-def safer(a: ShardWatermark | None, b: ShardWatermark | None) -> ShardWatermark | None:
-    """The earlier of two watermarks for one shard, field by field (SPEC §8).
-
-    An old watermark only costs extra reads; a too-new one would skip
-    changes, so when the XCom copy and the ledger disagree the earlier wins.
-    """
-    if a is None or b is None:
-        return a or b
-    return ShardWatermark(
-        shard_key=a.shard_key,
-        sf_modstamp=_earlier(a.sf_modstamp, b.sf_modstamp),
-        sc_seq=min(a.sc_seq, b.sc_seq),
-        sf_deleted_until=_earlier(a.sf_deleted_until, b.sf_deleted_until),
-    )
-
-
-def _earlier(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
-    if a is None or b is None:
-        return None  # one side never committed: start from scratch for that shard
-    return min(a, b)
-
-
 def load_watermarks(session: Session) -> dict[str, ShardWatermark]:
     rows = session.scalars(select(SyncWatermark)).all()
     return {

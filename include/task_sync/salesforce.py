@@ -332,6 +332,8 @@ def _error_message(exc: SalesforceError) -> str:
 
 
 def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False  # a certificate problem does not heal by retrying
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
         return True
     if isinstance(exc, SalesforceResourceNotFound):

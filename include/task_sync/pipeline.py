@@ -1,0 +1,518 @@
+"""Sales Connect <-> Salesforce task sync.
+
+Keeps each rep's Sales Connect tasks and their Salesforce `Task` records in
+step, both ways: creates, edits, completions and deletions (SPEC.md).
+
+**Steps** (one run):
+
+1. **plan** — the enabled users (or the `user_ids` param), spread over
+   shards; each shard's read windows from the *safe* (earlier) of its XCom
+   and durable ledger watermarks; one `getDeleted` call for the run.
+   Nobody enabled: nothing to do, no API call.
+2. **extract** (mapped per shard) — Salesforce changes by SystemModstamp over
+   `queryAll` for all the shard's owners at once; Sales Connect changes by
+   its change sequence. Frames go to Parquet files in the run folder.
+3. **diff** (mapped) — creates / edits / completions / deletions each way,
+   conflicts, echoes, pre-existing tasks left alone, quarantined records.
+4. **load** (mapped) — Sales Connect in one transaction with version
+   checks; Salesforce in collections of 200 (creates are upserts on
+   `Sales_Connect_Id__c`). A refused record is recorded and retried later.
+5. **publish_watermarks** — only shards whose load succeeded advance; the
+   watermarks are this task's XCom and are kept durably in the ledger.
+6. **report** — counts per kind and direction, API calls, conflicts and
+   errors into the sync history and the task log.
+
+**Params**: `dry_run` (plan only, write nothing), `user_ids` (a subset),
+`full_reconcile` (check every linked id still exists), `preview_enable`
+(with `dry_run`: as if the given users switched sync on now).
+
+**Connections**: `salesforce_default`, `sales_connect_db` (see README).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sales_connect.db import Store, migrate
+from sales_connect.models import User
+from task_sync import extract, ledger, load, soql
+from task_sync.connections import open_gateway
+from task_sync.diff import SyncInput, SyncPlan, build_plan
+from task_sync.ledger import ShardWatermark
+from task_sync.runfiles import read_frame, remove_run_folder, run_folder, write_frame
+from task_sync.salesforce import ApiLimitExceeded, SalesforceGateway
+from task_sync.settings import SyncSettings
+from task_sync.shards import assign_shards
+from task_sync.windows import (
+    WindowTooOldError,
+    backfill_windows,
+    deleted_window,
+    import_floor,
+    read_window,
+    reenable_deleted_window,
+)
+
+log = logging.getLogger(__name__)
+
+DELETIONS_KEY = "deletions"  # the run-wide getDeleted cursor in the ledger
+PREVIEW_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a task needs to know about its DAG run; built from Airflow's context or by tests."""
+
+    dag_run_id: str
+    run_type: str
+    interval_start: dt.datetime | None = None
+    interval_end: dt.datetime | None = None
+    dry_run: bool = False
+    user_ids: tuple[int, ...] = ()
+    full_reconcile: bool = False
+    preview_enable: bool = False
+    prior_watermarks: Mapping[str, Any] | None = None
+    settings: SyncSettings = field(default_factory=SyncSettings.from_env)
+    store_url: str | None = None
+    gateway_factory: Callable[[], SalesforceGateway] | None = None
+
+    @classmethod
+    def from_airflow(cls, context: Mapping[str, Any]) -> RunContext:
+        dag_run = context["dag_run"]
+        params = context.get("params") or {}
+        settings = SyncSettings.from_env()
+        prior = None
+        if context["ti"].task_id == "plan":
+            prior = context["ti"].xcom_pull(
+                task_ids="publish_watermarks", include_prior_dates=True, map_indexes=-1
+            )
+        return cls(
+            dag_run_id=dag_run.run_id,
+            run_type=str(getattr(dag_run.run_type, "value", dag_run.run_type)),
+            interval_start=dag_run.data_interval_start,
+            interval_end=dag_run.data_interval_end,
+            dry_run=bool(params.get("dry_run")),
+            user_ids=tuple(int(u) for u in params.get("user_ids") or ()),
+            full_reconcile=bool(params.get("full_reconcile")),
+            preview_enable=bool(params.get("preview_enable")),
+            prior_watermarks=prior if isinstance(prior, Mapping) else None,
+            settings=settings,
+            gateway_factory=lambda: open_gateway(settings.salesforce_conn_id),
+        )
+
+    @property
+    def is_backfill(self) -> bool:
+        return self.run_type == "backfill"
+
+    @property
+    def advances_watermarks(self) -> bool:
+        """Only a full incremental run moves watermarks: not a backfill, a subset or a dry run."""
+        return not (self.is_backfill or self.user_ids or self.dry_run)
+
+    def store(self) -> Store:
+        return Store(self.store_url)
+
+    def gateway(self) -> SalesforceGateway:
+        return (self.gateway_factory or (lambda: open_gateway(self.settings.salesforce_conn_id)))()
+
+    def folder(self) -> Path:
+        return run_folder(self.settings.work_dir, self.dag_run_id)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# -- plan ---------------------------------------------------------------------------------------
+
+
+def plan_run(run: RunContext) -> dict[str, Any]:
+    """Decide who is synced, in which shards, over which windows; one getDeleted for the run."""
+    store = run.store()
+    migrate(store.url)
+    with store.session() as session:
+        users = _users_to_sync(session, run)
+        run_id = ledger.start_run(
+            session, dag_run_id=run.dag_run_id, run_type=run.run_type, dry_run=run.dry_run,
+            user_ids=[u.id for u in users], now=_now(),
+        )
+        if not users:
+            log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
+            return {"run_id": run_id, "shards": [], "api_calls": 0, "server_now": None}
+        watermarks = ledger.load_watermarks(session)
+
+    gateway = run.gateway()
+    server_now = gateway.server_time()
+    folder = run.folder()
+    overrides = {u.id: server_now for u in users} if run.preview_enable else {}
+    shards, deletions = _shard_windows(run, users, watermarks, server_now, overrides)
+
+    removed = gateway.deleted(deletions["start"], server_now) if deletions["start"] else None
+    deleted_path = write_frame(folder / "deleted.parquet", extract.deleted_frame(removed.deleted if removed else {}))
+    log.info(
+        "plan: %d user(s) in %d shard(s); Salesforce time %s; %d deletion(s) reported since %s",
+        len(users), len(shards), server_now.isoformat(), len(removed.deleted) if removed else 0, deletions["start"],
+    )
+    return {
+        "run_id": run_id,
+        "server_now": server_now.isoformat(),
+        "deleted_path": deleted_path,
+        "deleted_until": (removed.latest_covered or server_now).isoformat() if removed else None,
+        "shards": [{**s, "run_id": run_id, "server_now": server_now.isoformat(), "deleted_path": deleted_path}
+                   for s in shards],
+        "api_calls": gateway.calls,
+    }
+
+
+def _users_to_sync(session: Session, run: RunContext) -> list[User]:
+    query = select(User).where(User.sf_owner_id.is_not(None)).order_by(User.id)
+    if run.user_ids:
+        query = query.where(User.id.in_(run.user_ids))
+    if not run.preview_enable:
+        query = query.where(User.sync_enabled.is_(True))
+    return list(session.scalars(query))
+
+
+def _shard_windows(
+    run: RunContext,
+    users: list[User],
+    watermarks: Mapping[str, ShardWatermark],
+    server_now: dt.datetime,
+    overrides: Mapping[int, dt.datetime],
+) -> tuple[list[dict[str, Any]], dict[str, dt.datetime | None]]:
+    by_id = {u.id: u for u in users}
+    shards = assign_shards([(u.id, u.sf_owner_id) for u in users], run.settings.shard_count)
+    prior = run.prior_watermarks or {}
+    deleted_start: list[dt.datetime] = []
+    planned: list[dict[str, Any]] = []
+    for shard in shards:
+        members = [by_id[i] for i in shard.user_ids]
+        fresh = [u for u in members if u.initial_sync_done_at is None or u.id in overrides]
+        reconcile = run.full_reconcile
+        if run.is_backfill:
+            if run.interval_start is None or run.interval_end is None:
+                raise WindowTooOldError("a backfill run has no data interval to replay")
+            window, deleted = backfill_windows(run.interval_start, run.interval_end, server_now)
+            start, sc_after = window.start, 0
+            reconcile = reconcile or deleted.needs_reconciliation
+        else:
+            ledger_mark = watermarks.get(shard.key)
+            xcom_mark = ShardWatermark.from_json(shard.key, prior[shard.key]) if shard.key in prior else None
+            enabled = [overrides.get(u.id) or u.enabled_at for u in members]
+            initial = min(import_floor(e) for e in enabled if e is not None)
+            window = read_window(
+                xcom_mark.sf_modstamp if xcom_mark else None, ledger_mark.sf_modstamp if ledger_mark else None,
+                server_now, initial, run.settings.overlap,
+            )
+            start = window.start
+            sc_after = min(m.sc_seq for m in (ledger_mark, xcom_mark) if m is not None) if (
+                ledger_mark or xcom_mark) else 0
+            global_mark = watermarks.get(DELETIONS_KEY)
+            deleted = deleted_window(global_mark.sf_deleted_until if global_mark else None, server_now,
+                                     run.settings.overlap)
+            for user in fresh:
+                if user.first_enabled_at and user.disabled_at and user.id not in overrides:
+                    reenabled = reenable_deleted_window(user.disabled_at, server_now)
+                    reconcile = reconcile or reenabled.needs_reconciliation
+                    if reenabled.window:
+                        deleted_start.append(reenabled.window.start)
+                    start = min(start, user.disabled_at)
+            reconcile = reconcile or (deleted.needs_reconciliation and global_mark is not None)
+        if deleted.window:
+            deleted_start.append(deleted.window.start)
+        planned.append({
+            "shard_key": shard.key,
+            "user_ids": list(shard.user_ids),
+            "owner_ids": list(shard.owner_ids),
+            "fresh_user_ids": [u.id for u in fresh],
+            "fresh_floor": min(import_floor(overrides.get(u.id) or u.enabled_at) for u in fresh).isoformat()
+            if fresh else None,
+            "sf_start": start.isoformat(),
+            "sc_after": sc_after,
+            "reconcile": reconcile,
+            "preview": run.preview_enable,
+            "enabled_overrides": {str(k): v.isoformat() for k, v in overrides.items() if k in shard.user_ids},
+        })
+    return planned, {"start": min(deleted_start) if deleted_start else None}
+
+
+# -- extract ------------------------------------------------------------------------------------
+
+
+def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
+    server_now = dt.datetime.fromisoformat(shard["server_now"])
+    start = dt.datetime.fromisoformat(shard["sf_start"])
+    store = run.store()
+    with store.session() as session:
+        retry_tasks, retry_sf = load.open_retry_ids(session, _now())
+        sc = extract.read_sales_connect(
+            session, user_ids=shard["user_ids"], after_seq=int(shard["sc_after"]),
+            fresh_user_ids=shard["fresh_user_ids"], retry_task_ids=retry_tasks,
+        )
+        linked_ids = extract.linked_sf_ids(session, shard["user_ids"]) if shard["reconcile"] else []
+    gateway = run.gateway()
+    queries = soql.incremental_queries(shard["owner_ids"], start, server_now)
+    if shard["fresh_floor"] and dt.datetime.fromisoformat(shard["fresh_floor"]) < start:
+        fresh_owners = _owners_of(store, shard["fresh_user_ids"])
+        queries += soql.incremental_queries(fresh_owners, dt.datetime.fromisoformat(shard["fresh_floor"]), server_now)
+    sf = extract.read_salesforce(gateway, queries, retry_sf_ids=retry_sf)
+    deleted = read_frame(shard["deleted_path"])
+    if linked_ids:
+        missing = extract.missing_ids(gateway, linked_ids)
+        log.info("reconciliation: %d linked id(s) checked, %d no longer in Salesforce", len(linked_ids), len(missing))
+        deleted = extract.deleted_frame({**dict(zip(deleted["sf_id"], deleted["deleted_at"], strict=True)),
+                                         **missing})
+    with store.session() as session:
+        involved_sf = list(sf["Id"]) + list(deleted["sf_id"])
+        links = extract.links_frame(session, task_ids=list(sc.changes["task_id"]), sf_ids=involved_sf)
+        users = extract.users_frame(session, {int(k): dt.datetime.fromisoformat(v)
+                                              for k, v in shard["enabled_overrides"].items()})
+    folder = run.folder() / shard["shard_key"]
+    log.info("extract %s: %d Salesforce change(s), %d Sales Connect change(s), %d link(s)",
+             shard["shard_key"], len(sf), len(sc.changes), len(links))
+    return {
+        **shard,
+        "sf_path": write_frame(folder / "sf_changes.parquet", sf),
+        "sc_path": write_frame(folder / "sc_changes.parquet", sc.changes),
+        "links_path": write_frame(folder / "links.parquet", links),
+        "users_path": write_frame(folder / "users.parquet", users),
+        "shard_deleted_path": write_frame(folder / "sf_deleted.parquet", deleted),
+        "sc_high_seq": sc.high_seq,
+        "api_calls": gateway.calls,
+        "extracted": {"salesforce": len(sf), "sales_connect": len(sc.changes)},
+    }
+
+
+def _owners_of(store: Store, user_ids: list[int]) -> list[str]:
+    with store.session() as session:
+        return [o for o in session.scalars(select(User.sf_owner_id).where(User.id.in_(user_ids))) if o]
+
+
+# -- diff ---------------------------------------------------------------------------------------
+
+
+_PLAN_FRAMES = (
+    "sf_to_sc.creates", "sf_to_sc.updates", "sf_to_sc.completions", "sf_to_sc.deletions",
+    "sc_to_sf.creates", "sc_to_sf.updates", "sc_to_sf.completions", "sc_to_sf.deletions",
+    "conflicts", "echoes_skipped", "skipped_preexisting", "quarantined", "unchanged", "link_refreshes",
+)
+
+
+def _plan_frame(plan: SyncPlan, name: str) -> Any:
+    obj: Any = plan
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def diff_shard(run: RunContext, extracted: Mapping[str, Any]) -> dict[str, Any]:
+    inp = SyncInput(
+        sf_changes=read_frame(extracted["sf_path"]),
+        sc_changes=read_frame(extracted["sc_path"]),
+        links=read_frame(extracted["links_path"]),
+        users=read_frame(extracted["users_path"]),
+        sf_deleted=read_frame(extracted["shard_deleted_path"]),
+    )
+    plan = build_plan(inp)
+    folder = run.folder() / extracted["shard_key"] / "plan"
+    paths = {name: write_frame(folder / f"{name}.parquet", _plan_frame(plan, name)) for name in _PLAN_FRAMES}
+    counts = plan.counts()
+    log.info("diff %s: %s", extracted["shard_key"], counts)
+    if run.dry_run:
+        _log_dry_run(extracted["shard_key"], plan)
+    return {**extracted, "plan_paths": paths, "planned": counts,
+            "preview": _preview(plan, inp) if extracted.get("preview") else None}
+
+
+def _log_dry_run(shard_key: str, plan: SyncPlan) -> None:
+    for name in _PLAN_FRAMES:
+        frame = _plan_frame(plan, name)
+        for row in frame.head(PREVIEW_LIMIT).to_dict(orient="records"):
+            log.info("dry run %s %s: %s", shard_key, name, {k: v for k, v in row.items() if v is not None})
+
+
+def _preview(plan: SyncPlan, inp: SyncInput) -> dict[str, Any]:
+    """What the first sync would import and what it leaves alone (the settings page shows it)."""
+    imports = plan.sf_to_sc.creates
+    older = plan.unchanged[plan.unchanged["reason"] == "before_import_window"]
+    left = plan.skipped_preexisting
+    subjects = {int(t): s for t, s in zip(inp.sc_changes["task_id"], inp.sc_changes["subject"], strict=True)}
+    return {
+        "import": [
+            {"sf_id": r["sf_id"], "subject": (r["sc_values"] or {}).get("subject"),
+             "due_date": (r["sc_values"] or {}).get("due_date"), "last_modified": r["sf_modstamp"]}
+            for r in imports.head(PREVIEW_LIMIT).to_dict(orient="records")
+        ],
+        "not_imported_older": len(older),
+        "left_alone_sc": [{"task_id": int(r["task_id"]), "subject": subjects.get(int(r["task_id"]))}
+                          for r in left.head(PREVIEW_LIMIT).to_dict(orient="records")],
+        "truncated": len(imports) > PREVIEW_LIMIT or len(left) > PREVIEW_LIMIT,
+    }
+
+
+# -- load ---------------------------------------------------------------------------------------
+
+
+def load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
+    result = {k: v for k, v in diffed.items() if k not in ("plan_paths",)}
+    if run.dry_run:
+        log.info("dry run: nothing written for %s", diffed["shard_key"])
+        return {**result, "status": "dry_run", "written": None}
+    plan = _read_plan(diffed["plan_paths"])
+    store = run.store()
+    now = _now()
+    counts = load.LoadCounts()
+    run_id = int(diffed["run_id"])
+    with store.session(changed_by="sync") as session:
+        load.apply_to_sales_connect(session, plan, run_id=run_id, now=now, counts=counts)
+        load.resolved_imports(session, plan, now)
+    gateway = run.gateway()
+    status, message = "success", None
+    try:
+        load.apply_to_salesforce(
+            gateway, lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now, counts=counts
+        )
+    except ApiLimitExceeded as exc:
+        status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"
+        log.error("%s: %s", diffed["shard_key"], message)
+    if status == "success":
+        _finish_users(store, diffed, now)
+    log.info("load %s: %s", diffed["shard_key"], counts.as_json())
+    return {**result, "status": status, "message": message, "written": counts.as_json(),
+            "api_calls": int(diffed.get("api_calls", 0)) + gateway.calls}
+
+
+def _read_plan(paths: Mapping[str, str]) -> SyncPlan:
+    from task_sync.diff import DirectionPlan
+
+    frames = {name: read_frame(path) for name, path in paths.items()}
+
+    def direction(prefix: str) -> DirectionPlan:
+        return DirectionPlan(*(frames[f"{prefix}.{k}"] for k in ("creates", "updates", "completions", "deletions")))
+
+    return SyncPlan(
+        sf_to_sc=direction("sf_to_sc"), sc_to_sf=direction("sc_to_sf"), conflicts=frames["conflicts"],
+        echoes_skipped=frames["echoes_skipped"], skipped_preexisting=frames["skipped_preexisting"],
+        quarantined=frames["quarantined"], unchanged=frames["unchanged"], link_refreshes=frames["link_refreshes"],
+    )
+
+
+def _finish_users(store: Store, shard: Mapping[str, Any], now: dt.datetime) -> None:
+    with store.session() as session:
+        for user in session.scalars(select(User).where(User.id.in_(shard["user_ids"]))):
+            if user.id in shard["fresh_user_ids"] and not shard.get("preview"):
+                user.initial_sync_done_at = now
+            user.last_synced_at = now
+
+
+# -- publish and report -------------------------------------------------------------------------
+
+
+def publish_watermarks(
+    run: RunContext, run_plan: Mapping[str, Any], loaded: list[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """Advance the watermark of every shard whose load succeeded; the return value is the XCom."""
+    if not run.advances_watermarks or not run_plan.get("server_now"):
+        log.info("this run (%s) does not move watermarks", run.run_type if run.is_backfill else "subset/dry run")
+        return dict(run.prior_watermarks or {}) or None
+    server_now = dt.datetime.fromisoformat(run_plan["server_now"])
+    store = run.store()
+    published: dict[str, Any] = {}
+    now = _now()
+    with store.session() as session:
+        current = ledger.load_watermarks(session)
+        succeeded = [s for s in loaded if s and s.get("status") == "success"]
+        for shard in succeeded:
+            mark = ShardWatermark(shard["shard_key"], server_now, int(shard["sc_high_seq"]), None)
+            ledger.save_watermark(session, mark, run.dag_run_id, now)
+        all_planned = {s["shard_key"] for s in run_plan["shards"]}
+        if run_plan.get("deleted_until") and {s["shard_key"] for s in succeeded} == all_planned:
+            ledger.save_watermark(
+                session, ShardWatermark(DELETIONS_KEY, None, 0, dt.datetime.fromisoformat(run_plan["deleted_until"])),
+                run.dag_run_id, now,
+            )
+        session.flush()
+        for key, mark in {**current, **ledger.load_watermarks(session)}.items():
+            published[key] = mark.as_json()
+    log.info("watermarks published for %d shard(s)", len(published))
+    return published
+
+
+def report(
+    run: RunContext, run_plan: Mapping[str, Any], loaded: list[Mapping[str, Any]], published: Mapping | None
+) -> dict[str, Any]:
+    """Write the run's totals to the sync history; fail the run if any shard did not finish."""
+    shards = [s for s in loaded if s]
+    totals: dict[str, Any] = {
+        "sf_to_sc": {"create": 0, "update": 0, "complete": 0, "delete": 0},
+        "sc_to_sf": {"create": 0, "update": 0, "complete": 0, "delete": 0},
+        "skipped_preexisting": 0, "conflicts": 0, "errors": 0, "echoes_skipped": 0, "deferred": 0,
+    }
+    previews = [s["preview"] for s in shards if s.get("preview")]
+    for shard in shards:
+        planned = shard.get("planned") or {}
+        source = (shard.get("written") or {}).get("written") if not run.dry_run else planned
+        for direction in ("sf_to_sc", "sc_to_sf"):
+            for kind, value in (source or {}).get(direction, {}).items():
+                totals[direction][kind] += int(value)
+        totals["skipped_preexisting"] += int(planned.get("skipped_preexisting", 0))
+        totals["echoes_skipped"] += int(planned.get("echoes_skipped", 0))
+        written = shard.get("written") or {}
+        totals["conflicts"] += int(written.get("conflicts", planned.get("conflicts", 0)))
+        totals["errors"] += int(written.get("errors", planned.get("quarantined", 0)))
+        totals["deferred"] += int(written.get("deferred", 0))
+    if previews:
+        totals["preview"] = _merge_previews(previews)
+    api_calls = int(run_plan.get("api_calls", 0)) + sum(int(s.get("api_calls", 0)) for s in shards)
+    expected = len(run_plan.get("shards", []))
+    failed = [s for s in shards if s.get("status") not in ("success", "dry_run")]
+    missing = expected - len(shards)
+    status = "success"
+    message = None
+    if failed or missing:
+        status = "failed"
+        message = "; ".join(filter(None, [s.get("message") for s in failed])) or (
+            f"{missing + len(failed)} of {expected} shard(s) did not finish; their changes are retried next run")
+    elif totals["errors"]:
+        status = "partial"
+        message = f"{totals['errors']} record(s) refused; see sync errors (retried with back-off)"
+    store = run.store()
+    with store.session() as session:
+        ledger.finish_run(session, int(run_plan["run_id"]), status=status, counts=totals, api_calls=api_calls,
+                          now=_now(), message=message)
+    log.info("sync run %s: %s; API calls %d; %s", run.dag_run_id, status, api_calls, totals)
+    if not run.dry_run:
+        remove_run_folder(run.settings.work_dir, run.dag_run_id)
+    if status == "failed":
+        raise RuntimeError(f"sync run {run.dag_run_id} did not finish: {message}")
+    return {"status": status, "api_calls": api_calls, "counts": totals}
+
+
+def _merge_previews(previews: list[Mapping[str, Any]]) -> dict[str, Any]:
+    return {
+        "import": [i for p in previews for i in p["import"]][:PREVIEW_LIMIT],
+        "not_imported_older": sum(p["not_imported_older"] for p in previews),
+        "left_alone_sc": [i for p in previews for i in p["left_alone_sc"]][:PREVIEW_LIMIT],
+        "truncated": any(p["truncated"] for p in previews),
+    }
+
+
+def run_inline(run: RunContext) -> dict[str, Any]:
+    """All steps in one process, in order (tests of the logic without Airflow, the benchmark)."""
+    run_plan = plan_run(run)
+    loaded = [load_shard(run, diff_shard(run, extract_shard(run, s))) for s in run_plan["shards"]]
+    published = publish_watermarks(run, run_plan, loaded)
+    return report(run, run_plan, loaded, published)
+
+
+def with_prior(run: RunContext, published: Mapping[str, Any] | None) -> RunContext:
+    """The next run's context as Airflow would build it from this run's XCom."""
+    return replace(run, prior_watermarks=published)
+
