@@ -11,10 +11,12 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -51,6 +53,10 @@ class _AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         print(json.dumps(self._announcement), flush=True)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,8 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         # one second is plenty for an in-flight emulator request to finish.
         config = uvicorn.Config(create_app(org), ssl_certfile=str(tls.server_cert), ssl_keyfile=str(tls.server_key),
                                 log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=1)
-        _AnnouncingServer(config, announcement).run(sockets=[sock])
-        org.close()
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; ending
+        # with SystemExit(0) instead lets the state be closed and temporary files removed.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_cleanly)
+        try:
+            _AnnouncingServer(config, announcement).run(sockets=[sock])
+        finally:
+            org.close()
         return 0
     finally:
         if in_memory:

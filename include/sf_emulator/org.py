@@ -9,7 +9,7 @@ routes, through the `ApiCall` dependency (see `api.py`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sf_emulator.accounting import DEFAULT_DAILY_LIMIT, ApiAccounting
 from sf_emulator.clock import Clock
@@ -19,7 +19,7 @@ from sf_emulator.query import QueryEngine
 from sf_emulator.records import CallContext, Records
 from sf_emulator.sessions import Sessions
 from sf_emulator.storage import Store
-from sf_emulator.tasks import archive_tasks, purge_recycle_bin
+from sf_emulator.tasks import RECYCLE_BIN_RETENTION, archive_tasks, purge_recycle_bin
 from sf_emulator.wire import to_storage
 
 POD = "5e0000"
@@ -87,9 +87,13 @@ class Emulator:
             return archive_tasks(conn, self.clock.now())
 
     def earliest_deleted_available(self) -> str:
-        """Storage text of the oldest deletion `deleted/` can still report (the purge horizon)."""
-        return self.store.get_meta("last_purged_deletion") or self.store.get_meta("org_created_at") or to_storage(
-            datetime.now(UTC))
+        """Storage text of the oldest deletion `deleted/` can still report.
+
+        The recycle bin keeps 15 days, so that is now - 15 days, unless the clock
+        was moved back after a purge: rows deleted up to the last purged deletion are gone.
+        """
+        horizon = to_storage(self.clock.now() - RECYCLE_BIN_RETENTION)
+        return max(horizon, self.store.get_meta("last_purged_deletion") or horizon)
 
     # -- reset -------------------------------------------------------------------------------------------------
     def wipe(self) -> None:
@@ -100,7 +104,6 @@ class Emulator:
         self.accounting.set_limit(self.default_api_limit)
         self.faults.clear()
         self.queries.clear()
-        self.store.set_meta("org_created_at", to_storage(self.clock.now()))
 
     def close(self) -> None:
         self.store.close()

@@ -109,6 +109,7 @@ def _seed_row(emulator: Emulator, conn: Any, schema: Any, entry: Any, ctx: CallC
         bookkeeping: dict[str, Any] = {}
         if schema is USER:
             values.setdefault("Alias", (values.get("LastName") or "user")[:8].lower())
+            values.setdefault("TimeZoneSidKey", "America/Los_Angeles")
             bookkeeping["emu_password_hash"] = hash_secret(extras.get("password", DEFAULT_PASSWORD))
             bookkeeping["emu_security_token"] = extras.get("security_token", DEFAULT_SECURITY_TOKEN)
         if schema is TASK and extras.get("DeletedDate"):
