@@ -107,7 +107,7 @@ GUARD_HASH, GUARD_SEQ = "content_hash", "sync_change_seq"
 
 # Ids and sequence numbers come out of outer merges as floats; the plan hands them back as ints.
 _INTEGER_COLUMNS = frozenset({"task_id", "user_id", "expected_sc_seq", "sc_seq"})
-_LINK_EVENT_COLUMNS = tuple(f"link_{c}" for c in LINK_COLUMNS)
+_LINK_EVENT_COLUMNS = (*(f"link_{c}" for c in LINK_COLUMNS), "link_seen_sc_seq", "link_seen_sf_modstamp")
 # Columns every linked change event carries (so empty or one-kind event frames still pair up).
 SF_EVENT_COLUMNS = ("task_id", "kind", "sf_hash", "sf_modstamp", "sf_modified_at", "completed_at", "deleted_at",
                     *f.MAPPED_FIELDS, *_LINK_EVENT_COLUMNS)
@@ -244,6 +244,27 @@ def _prefixed_links(links: pd.DataFrame) -> pd.DataFrame:
     return frame.add_prefix("link_")
 
 
+def _with_seen_versions(links: pd.DataFrame, inp: SyncInput) -> pd.DataFrame:
+    """Add the newest version of each linked task the extract saw on each side, echoes and stale rows
+    included (``link_seen_sc_seq``, ``link_seen_sf_modstamp``). Writes are conditioned on it: the loader
+    must refuse to overwrite a version the diff did not look at, and must not refuse one it did (an
+    echo read in this run moved ``change_seq`` on without being a change)."""
+    sc = v.ensure_columns(inp.sc_changes, ("task_id", "change_seq"))
+    sc_seen = pd.DataFrame({"link_task_id": sc["task_id"], "seen_seq": pd.to_numeric(sc["change_seq"])})
+    sf = v.ensure_columns(inp.sf_changes, ("Id", "SystemModstamp"))
+    sf_seen = pd.DataFrame({"link_sf_id": f.na_to_none(sf["Id"]), "seen_stamp": v.parse_utc(sf["SystemModstamp"])})
+    links = links.merge(sc_seen.groupby("link_task_id", as_index=False)["seen_seq"].max(), how="left",
+                        on="link_task_id")
+    links = links.merge(sf_seen.groupby("link_sf_id", as_index=False)["seen_stamp"].max(), how="left",
+                        on="link_sf_id")
+    seen_seq, seen_stamp = pd.to_numeric(links.pop("seen_seq")), v.parse_utc(links.pop("seen_stamp"))
+    links["link_seen_sc_seq"] = links["link_sc_seq"].where(seen_seq.isna() | (links["link_sc_seq"] >= seen_seq),
+                                                           seen_seq)
+    stamp = links["link_sf_modstamp"]
+    links["link_seen_sf_modstamp"] = stamp.where(seen_stamp.isna() | (stamp >= seen_stamp), seen_stamp)
+    return links
+
+
 def _prepare_users(users: pd.DataFrame) -> pd.DataFrame:
     frame = v.ensure_columns(users, USER_COLUMNS)[list(USER_COLUMNS)].copy()
     frame["sync_enabled"] = frame["sync_enabled"].fillna(False).astype(bool)
@@ -256,7 +277,7 @@ def build_plan(inp: SyncInput) -> SyncPlan:
     """Decide every write of one run. Never raises on bad records: they land in ``quarantined``."""
     out = _Parts()
     users = _prepare_users(inp.users)
-    links = _prefixed_links(inp.links)
+    links = _with_seen_versions(_prefixed_links(inp.links), inp)
     sc_events, sc_push_ids = _sales_connect_side(inp.sc_changes, users, links, out)
     sf_events, moved_task_ids = _salesforce_side(inp, users, links, sc_push_ids, out)
     stale_moved = sc_events["task_id"].isin(moved_task_ids)
@@ -393,7 +414,7 @@ def _salesforce_side(
     moved = live["link_task_id"].notna() & (live["link_user_id"] != live["user_id"])
     gone = live[moved]
     out.add("sf_to_sc.deletions", _rows(gone, task_id=gone["link_task_id"], user_id=gone["link_user_id"],
-                                        sf_id=gone["sf_id"], expected_sc_seq=gone["link_sc_seq"],
+                                        sf_id=gone["sf_id"], expected_sc_seq=gone["link_seen_sc_seq"],
                                         reason="owner_changed"))
     link_cols = [c for c in live.columns if c.startswith("link_")]
     live.loc[moved, link_cols] = None
@@ -467,14 +488,14 @@ def _resolve(sf: pd.DataFrame, sc: pd.DataFrame, out: _Parts) -> None:
     both_ids = set(sf["task_id"]) & set(sc["task_id"])
     sf_only, sc_only = sf[~sf["task_id"].isin(both_ids)], sc[~sc["task_id"].isin(both_ids)]
 
-    _sf_deletions(sf_only[sf_only["kind"] == "delete"], sf_only["link_sc_seq"], out)
+    _sf_deletions(sf_only[sf_only["kind"] == "delete"], sf_only["link_seen_sc_seq"], out)
     _sc_deletions(sc_only[sc_only["kind"] == "delete"], out)
     sf_edit, sc_edit = sf_only[sf_only["kind"] == "edit"], sc_only[sc_only["kind"] == "edit"]
     _sf_to_sc_updates(sf_edit, sc_base=_expand(sf_edit["link_sc_values"]), sf_base=_expand(sf_edit["link_sf_values"]),
-                      expected_sc_seq=sf_edit["link_sc_seq"], reason="edited", out=out)
+                      expected_sc_seq=sf_edit["link_seen_sc_seq"], reason="edited", out=out)
     _sc_to_sf_updates(sc_edit, sf_base=_expand(sc_edit["link_sf_values"]), sc_base=_expand(sc_edit["link_sc_values"]),
                       open_words=sc_edit["link_sf_values"].map(f.open_status_of),
-                      expected_sf_modstamp=sc_edit["link_sf_modstamp"], reason="edited", out=out)
+                      expected_sf_modstamp=sc_edit["link_seen_sf_modstamp"], reason="edited", out=out)
 
     sc_part = sc[sc["task_id"].isin(both_ids)].add_suffix("_sc").rename(columns={"task_id_sc": "task_id"})
     pair = sf[sf["task_id"].isin(both_ids)].merge(sc_part, on="task_id", validate="one_to_one")
@@ -555,9 +576,10 @@ def _sf_deletions(rows: pd.DataFrame, expected_sc_seq: pd.Series, out: _Parts) -
 
 
 def _sc_deletions(rows: pd.DataFrame, out: _Parts) -> None:
-    out.add("sc_to_sf.deletions", _rows(rows, task_id=rows["task_id"], user_id=rows["link_user_id"],
-                                        sf_id=rows["link_sf_id"], expected_sf_modstamp=_iso(rows["link_sf_modstamp"]),
-                                        sc_seq=rows["change_seq"], reason="deleted"))
+    out.add("sc_to_sf.deletions", _rows(
+        rows, task_id=rows["task_id"], user_id=rows["link_user_id"], sf_id=rows["link_sf_id"],
+        expected_sf_modstamp=_iso(rows["link_seen_sf_modstamp"]), sc_seq=rows["change_seq"], reason="deleted",
+    ))
 
 
 def _write_mask(new: pd.DataFrame, target_base: pd.DataFrame, source_new: pd.DataFrame,
