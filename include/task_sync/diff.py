@@ -47,11 +47,31 @@ Rules (SPEC §3, §4, §7):
   the loader adopts that task instead of duplicating it -- unless the same task is being pushed
   in this very plan, whose upsert links it.
 
-Output (``SyncPlan``): every frame has the documented columns even when empty; dict columns hold
-JSON-safe dicts. The loader writes each row only if the target still has the version the diff saw
-(``expected_sc_seq`` / ``expected_sf_modstamp``), then stores the ``*_values``/``*_hash``/
-``sf_modstamp``/``sc_seq`` columns in the link (for Sales Connect writes, ``sc_seq`` is the
-``change_seq`` its own write produced).
+Output (``SyncPlan``): every frame has the documented columns even when empty (object dtype, None
+for missing); dict columns hold JSON-safe dicts; timestamps are ISO 8601 strings; ids and
+sequence numbers are ints.
+
+- ``sf_to_sc.{creates,updates,completions,deletions}`` (``SF_TO_SC_COLUMNS``): ``sc_fields`` is the
+  typed Sales Connect column dict to write (only changed columns; ``completed_at`` travels with
+  ``status``). Creates have no ``task_id``; ``sales_connect_id`` set means "adopt that task (if it
+  is this user's) instead of inserting". Write only if the task's ``change_seq`` is still
+  ``expected_sc_seq``; mark the write ``changed_by="sync"``; then store ``sf_values``, ``sf_hash``,
+  ``sf_modstamp``, ``sc_values``, ``sc_hash`` and the write's own new ``change_seq`` as ``sc_seq``
+  in the link. Deletions: tombstone the task (and drop or mark the link).
+- ``sc_to_sf.*`` (``SC_TO_SF_COLUMNS``): ``sf_fields`` is the Salesforce API body (only changed
+  fields). Creates carry ``OwnerId`` and ``Sales_Connect_Id__c`` -- upsert on that external id, so
+  a retry never duplicates. ``expected_sf_modstamp`` is the SystemModstamp the diff saw (None if
+  it never saw the record). After the write store ``sf_values``, ``sf_hash``, ``sc_values``,
+  ``sc_hash``, ``sc_seq`` in the link; ``sf_modstamp`` stays as it was (Collections do not return
+  it) and the read-back is recognised by ``sf_hash``.
+- ``conflicts`` (``CONFLICT_COLUMNS``, the ``SyncConflict`` row); ``echoes_skipped``
+  (``ECHO_COLUMNS``); ``skipped_preexisting`` (``PREEXISTING_COLUMNS``); ``quarantined``
+  (``QUARANTINE_COLUMNS``: ``SyncError`` material, ``operation`` is create/update/read);
+  ``unchanged`` (``UNCHANGED_COLUMNS``, ``reason`` one of stale, sync_disabled, deleted_unlinked,
+  before_import_window, awaiting_sc_push, owner_changed, deleted_both_sides).
+- ``link_refreshes`` (``LINK_REFRESH_COLUMNS``): link state to move forward without writing either
+  side (echoes, Salesforce words Sales Connect cannot express, edits that converged); set each
+  non-None column on the link of ``task_id``.
 """
 
 from __future__ import annotations
