@@ -33,24 +33,36 @@ class ApiAccounting:
         self._lock = threading.RLock()
         if store.get_meta("api_limit") is None:
             store.set_meta("api_limit", str(default_limit))
-        self._buckets: Counter[tuple[str, str]] = Counter()
+        self._limit = int(store.get_meta("api_limit") or default_limit)
+        # Calls per minute inside the rolling window (pruned as it slides) and per family since the last reset.
+        self._window: Counter[str] = Counter()
+        self._totals: Counter[str] = Counter()
+        since = self._window_start()
         for row in store.read("SELECT minute, family, n FROM api_call"):
-            self._buckets[(row["minute"], row["family"])] = row["n"]
+            self._totals[row["family"]] += row["n"]
+            if row["minute"] >= since:
+                self._window[row["minute"]] += row["n"]
+
+    def _window_start(self) -> str:
+        return _minute(to_storage(self._clock.now() - _WINDOW))
 
     @property
     def limit(self) -> int:
-        return int(self._store.get_meta("api_limit") or DEFAULT_DAILY_LIMIT)
+        return self._limit
 
     def set_limit(self, limit: int) -> None:
         if limit < 0:
             raise ValueError("the daily API allowance cannot be negative")
         self._store.set_meta("api_limit", str(limit))
+        self._limit = limit
 
     def used(self) -> int:
         """Requests counted within the last 24 hours of emulator time."""
-        since = _minute(to_storage(self._clock.now() - _WINDOW))
+        since = self._window_start()
         with self._lock:
-            return sum(n for (minute, _), n in self._buckets.items() if minute >= since)
+            for minute in [m for m in self._window if m < since]:
+                del self._window[minute]
+            return sum(self._window.values())
 
     def charge(self, family: str) -> None:
         """Count one request of `family`, or refuse it with 403 REQUEST_LIMIT_EXCEEDED if the allowance is spent."""
@@ -58,7 +70,8 @@ class ApiAccounting:
             if self.used() >= self.limit:
                 raise ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             minute = _minute(to_storage(self._clock.now()))
-            self._buckets[(minute, family)] += 1
+            self._window[minute] += 1
+            self._totals[family] += 1
             with self._store.transaction() as conn:
                 conn.execute(
                     "INSERT INTO api_call (minute, family, n) VALUES (?, ?, 1)"
@@ -73,17 +86,16 @@ class ApiAccounting:
     def counters(self) -> dict:
         """Calls since the last reset, by family, plus the rolling-window usage."""
         with self._lock:
-            by_family: Counter[str] = Counter()
-            for (_, family), n in self._buckets.items():
-                by_family[family] += n
+            by_family = dict(sorted(self._totals.items()))
         return {
             "total": sum(by_family.values()),
-            "by_resource": dict(sorted(by_family.items())),
+            "by_resource": by_family,
             "api_usage": {"used": self.used(), "max": self.limit},
         }
 
     def reset(self) -> None:
         with self._lock:
-            self._buckets.clear()
+            self._window.clear()
+            self._totals.clear()
             with self._store.transaction() as conn:
                 conn.execute("DELETE FROM api_call")

@@ -166,12 +166,13 @@ class EmulatorProcess:
         return session
 
     # -- control plane ---------------------------------------------------------------------------------------
-    def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    def control(self, method: str, path: str, body: Any = None, *, timeout: float | None = 60,
+                **params: Any) -> Any:
         """Call `/_emulator/<path>`; raises EmulatorError with the emulator's message on a non-2xx answer."""
         if self._http is None:
             self._http = self.requests_session()
         response = self._http.request(method, f"{self.control_url}/{path.lstrip('/')}", json=body,
-                                      params=params or None, timeout=60)
+                                      params=params or None, timeout=timeout)
         if not response.ok:
             raise EmulatorError(f"{method} /_emulator/{path} -> {response.status_code}: {response.text}")
         return response.json()
@@ -212,7 +213,8 @@ class EmulatorProcess:
             document["tasks"] = tasks
         if generate_tasks:
             document["generate_tasks"] = generate_tasks
-        return self.control("POST", "seed", document)
+        # Generating a million tasks takes about a minute on a busy machine: no read timeout.
+        return self.control("POST", "seed", document, timeout=None)
 
     def generate_tasks(self, count: int, **options: Any) -> int:
         """Bulk-insert `count` open tasks (options: owner_ids, modstamp_from, modstamp_to, subject_prefix)."""
@@ -233,7 +235,7 @@ class EmulatorProcess:
 
     def reset(self, seed: str | dict = "default") -> dict:
         """A fresh org (sessions kept): seed is 'default', 'empty' or a seed document."""
-        return self.control("POST", "reset", {"seed": seed})
+        return self.control("POST", "reset", {"seed": seed}, timeout=None)
 
     def archive(self) -> int:
         return self.control("POST", "archive")["archived"]

@@ -72,8 +72,10 @@ class QueryEngine:
             sql = f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE {compiled.where_sql} {window})"  # noqa: S608
             total = self._store.read(sql, [*compiled.params, *window_params])[0]["n"]
             return {"totalSize": total, "done": True, "records": []}
-        order = f"{compiled.order_sql}, rowid" if compiled.order_sql else "rowid"
-        sql = f"SELECT rowid FROM {table} WHERE {compiled.where_sql} ORDER BY {order} {window}"  # noqa: S608
+        # Without ORDER BY the order is undefined (as in Salesforce); forcing rowid order would
+        # make SQLite scan the table instead of using the index the WHERE clause can.
+        order = f"ORDER BY {compiled.order_sql}, rowid" if compiled.order_sql else ""
+        sql = f"SELECT rowid FROM {table} WHERE {compiled.where_sql} {order} {window}"  # noqa: S608
         with self._store.transaction() as conn:
             rowids = array("q", (r[0] for r in conn.execute(sql, [*compiled.params, *window_params])))
         cursor = _Cursor("", schema, [f.name for f in compiled.fields], rowids, all_rows)

@@ -309,7 +309,8 @@ class Records:
                            f"Provided external ID field does not exist or is not accessible: {field_name}")
         key = coerce(spec, value)
         matches = [r["Id"] for r in conn.execute(
-            f'SELECT Id FROM {schema.table} WHERE "{spec.name}" = ? AND IsDeleted = 0 LIMIT 200',  # noqa: S608
+            f'SELECT Id FROM {schema.table} WHERE "{spec.name}" COLLATE NOCASE = ? AND IsDeleted = 0'  # noqa: S608
+            " LIMIT 200",
             (key,))]
         if len(matches) > 1:
             raise MultipleMatches([record_url(schema, m, version) for m in matches], spec.name, value)
@@ -379,8 +380,8 @@ class Records:
                 self._check_user_reference(conn, spec, value)
             if spec.unique and check_unique and schema is TASK:
                 clash = conn.execute(
-                    f'SELECT Id FROM {schema.table} WHERE "{spec.name}" = ? AND Id != ? AND IsDeleted = 0'  # noqa: S608
-                    " LIMIT 1", (value, row["Id"])).fetchone()
+                    f'SELECT Id FROM {schema.table} WHERE "{spec.name}" COLLATE NOCASE = ? AND Id != ?'  # noqa: S608
+                    " AND IsDeleted = 0 LIMIT 1", (value, row["Id"])).fetchone()
                 if clash:
                     raise ApiError(400, "DUPLICATE_VALUE", f"duplicate value found: {spec.name} duplicates value on "
                                    f"record with id: {clash['Id']}", [])

@@ -24,15 +24,20 @@ _EXTRA_COLUMNS = {
 }
 
 # The sync's queries filter/sort on these; without them a million-row org
-# turns every poll into a full scan.
+# turns every poll into a full scan. SOQL compares strings case-insensitively
+# (the compiler emits COLLATE NOCASE), so the external-id index is NOCASE too.
+# The recycle-bin index is partial: an index on IsDeleted alone would be
+# picked for every `IsDeleted = 0` filter and make queries scan the whole table.
 _INDEXES = (
+    "DROP INDEX IF EXISTS task_deleted",
+    "DROP INDEX IF EXISTS task_sales_connect_id",
     "CREATE INDEX IF NOT EXISTS task_modstamp ON task (SystemModstamp)",
     "CREATE INDEX IF NOT EXISTS task_owner_modstamp ON task (OwnerId, SystemModstamp)",
     "CREATE INDEX IF NOT EXISTS task_lastmodified ON task (LastModifiedDate)",
-    "CREATE INDEX IF NOT EXISTS task_sales_connect_id ON task (Sales_Connect_Id__c)",
-    "CREATE INDEX IF NOT EXISTS task_deleted ON task (IsDeleted, emu_deleted_at)",
+    "CREATE INDEX IF NOT EXISTS task_ext_id_nocase ON task (Sales_Connect_Id__c COLLATE NOCASE)",
+    "CREATE INDEX IF NOT EXISTS task_recycle_bin ON task (emu_deleted_at) WHERE IsDeleted = 1",
     "CREATE INDEX IF NOT EXISTS task_archive_scan ON task (IsClosed, IsArchived, ActivityDate)",
-    "CREATE INDEX IF NOT EXISTS user_username ON sf_user (Username)",
+    "CREATE INDEX IF NOT EXISTS user_username ON sf_user (Username COLLATE NOCASE)",
 )
 
 _BOOKKEEPING = (

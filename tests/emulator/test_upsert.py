@@ -76,3 +76,12 @@ def test_upsert_validates_like_create(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as info:
         sf.Task.upsert("Sales_Connect_Id__c/" + "x" * 65, {"Subject": "long key"})
     assert info.value.content[0]["errorCode"] == "STRING_TOO_LONG"
+
+
+def test_external_id_matching_is_case_insensitive(sf: Salesforce) -> None:
+    first = sf.Task.upsert("Sales_Connect_Id__c/Case-1", {"Subject": "one"}, raw_response=True).json()
+    again = sf.Task.upsert("Sales_Connect_Id__c/CASE-1", {"Subject": "two"}, raw_response=True).json()
+    assert again == {"id": first["id"], "success": True, "errors": [], "created": False}
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        sf.Task.create({"Sales_Connect_Id__c": "case-1"})
+    assert info.value.content[0]["errorCode"] == "DUPLICATE_VALUE"
