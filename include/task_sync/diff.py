@@ -421,6 +421,11 @@ def _salesforce_side(
         deleted.assign(deleted_at=v.parse_utc(deleted["deleted_at"])),
         good.loc[good["is_deleted"], ["sf_id", "sf_modstamp"]].rename(columns={"sf_modstamp": "deleted_at"}),
     ], ignore_index=True).sort_values("deleted_at").drop_duplicates("sf_id", keep="last")
+    # A record restored from the recycle bin comes back live with a newer stamp than its deletion.
+    live_stamps = good.loc[~good["is_deleted"], ["sf_id", "sf_modstamp"]].rename(columns={"sf_modstamp": "live_at"})
+    deleted = deleted.merge(live_stamps, on="sf_id", how="left")
+    live_at, deleted_at = v.parse_utc(deleted.pop("live_at")), v.parse_utc(deleted["deleted_at"])
+    deleted = deleted[~(live_at.notna() & (deleted_at.isna() | (live_at > deleted_at)))]
     removals = _sf_removals(deleted, users, links, out)
 
     live, bad = v.validate_sf_owners(good[~good["is_deleted"] & ~good["sf_id"].isin(deleted["sf_id"])], users)

@@ -29,7 +29,7 @@ Vocabulary (Salesforce -> Sales Connect, and back):
   Salesforce Type arrives as no task_type.
 
 Why it is lossless: writes only carry the fields whose value changed on the *source* side
-since the last agreed state (``changed_fields`` against the link's stored values), and a
+since the last agreed state (compared with the link's stored values), and a
 value that maps to what the target already has is not sent. So an edit to the subject in
 Sales Connect never touches Salesforce's "In Progress", and a Salesforce move from
 "Not Started" to "In Progress" never touches Sales Connect. Fields only one side has
@@ -195,13 +195,6 @@ def link_sf_values(values: Mapping[str, Any], previous: Mapping[str, Any] | None
     if open_word:
         stored[OPEN_STATUS_KEY] = open_word
     return stored
-
-
-def changed_fields(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
-    """The canonical fields whose value differs (every field when there is no previous state)."""
-    if old is None:
-        return list(MAPPED_FIELDS)
-    return [f for f in MAPPED_FIELDS if old.get(f) != new.get(f)]
 
 
 def sf_payload(values: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:

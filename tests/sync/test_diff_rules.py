@@ -549,3 +549,16 @@ def test_quarantined_linked_records_name_both_ids(world: World) -> None:
     row = only(world.plan().quarantined)
     assert (row["error_code"], row["task_id"], row["sf_id"], row["operation"]) == (
         "SC_UNKNOWN_STATUS", 10, sf_id(1), "update")
+
+
+def test_record_restored_from_recycle_bin_is_not_deleted(world: World) -> None:
+    world.user(1)
+    world.link(10, 1)
+    world.sf_gone(1, when=NOW - dt.timedelta(minutes=30))
+    world.sf_task(1, Subject="restored and edited", modified=NOW - dt.timedelta(minutes=10))
+    world.link(20, 2)
+    world.sf_gone(2, when=NOW - dt.timedelta(minutes=5))  # deleted after its last edit: still a deletion
+    world.sf_task(2, modified=NOW - dt.timedelta(minutes=10))
+    plan = world.plan()
+    assert only(plan.sf_to_sc.updates)["task_id"] == 10
+    assert only(plan.sf_to_sc.deletions)["task_id"] == 20

@@ -77,7 +77,3 @@ def test_canonical_forms_normalise_blank_text_and_subsecond_times() -> None:
     stamps = pd.to_datetime(pd.Series(["2026-11-26T08:00:00.999+0000", None]), utc=True, format="ISO8601")
     assert fields.canonical_datetime(stamps).tolist() == ["2026-11-26T08:00:00Z", None]
 
-
-def test_changed_fields_against_agreed_state() -> None:
-    assert fields.changed_fields(None, AGREED_SC) == list(fields.MAPPED_FIELDS)
-    assert fields.changed_fields(AGREED_SC, {**AGREED_SC, "priority": "low"}) == ["priority"]
