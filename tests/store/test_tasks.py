@@ -172,3 +172,10 @@ def test_users_cannot_see_or_touch_each_others_tasks(store: Store, two_users: tu
 def test_task_for_unknown_user_is_refused(store: Store) -> None:
     with store.session() as session, pytest.raises(NotFoundError):
         repo.create_task(session, 12345, subject="nobody's")
+
+
+def test_create_takes_priority_and_status_from_the_caller(store: Store, two_users: tuple[int, int]) -> None:
+    ada, _ = two_users
+    with store.session() as session:
+        task = repo.create_task(session, ada, subject="Escalation", priority="high", status="completed", now=NOW)
+    assert (task.priority, task.status, task.completed_at) == ("high", "completed", NOW)
