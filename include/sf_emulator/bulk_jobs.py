@@ -28,7 +28,7 @@ import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sf_emulator.ids import make_id, to_18
@@ -51,6 +51,8 @@ COLUMN_DELIMITERS = {"BACKQUOTE": "`", "CARET": "^", "COMMA": ",", "PIPE": "|", 
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 #: In ingest CSV an empty field means "leave as is"; this value sets the field to null.
 NULL_VALUE = "#N/A"
+#: Salesforce deletes finished jobs (and their results) after seven days.
+JOB_RETENTION = timedelta(days=7)
 #: Rows written per transaction: other API calls get the store between chunks, and an abort takes effect there.
 INGEST_CHUNK = 200
 # SQLite binds at most 32766 parameters per statement; page reads fetch rowids in slices below that.
@@ -273,6 +275,7 @@ class BulkJobs:
             job = BulkJob(self._new_id(), INGEST, operation, schema.name,
                           external_id_field=external if operation == "upsert" else None, **common)
         with self._lock:
+            self._expire(ctx.now)
             self._jobs[job.id] = job
         if job.state == UPLOAD_COMPLETE:
             self._queue.put(job.id)
@@ -288,6 +291,14 @@ class BulkJobs:
             raise invalid_job(f"InvalidJob : Field name provided, {name} is not an External ID or indexed field "
                               f"for {schema.name}")
         return spec.name
+
+    def _expire(self, now: datetime) -> None:
+        """Forget finished jobs older than the retention period (called under the lock)."""
+        cutoff = now - JOB_RETENTION
+        expired = [job.id for job in self._jobs.values()
+                   if job.state in FINISHED_STATES and (job.modified or job.created) < cutoff]
+        for job_id in expired:
+            del self._jobs[job_id]
 
     def _new_id(self) -> str:
         return make_id(JOB_KEY_PREFIX, self._org.records.pod, self._org.store.next_sequence(JOB_KEY_PREFIX))

@@ -165,7 +165,9 @@ def test_unknown_column_fails_the_job_and_leaves_every_row_unprocessed(sf: Sales
         sf.bulk2.Task.insert(records=[{"Subject": "a", "Colour__c": "red"}, {"Subject": "b", "Colour__c": "blue"}],
                              wait=WAIT)
 
-    (job,) = [j for j in raw.get("jobs/ingest").json()["records"] if j["state"] == "Failed"]
+    job = max((j for j in raw.get("jobs/ingest").json()["records"] if "Colour__c" in j.get("errorMessage", "")),
+              key=lambda j: j["id"])
+    assert job["state"] == "Failed"
     unprocessed = sf.bulk2.Task.get_unprocessed_records(job["id"])
     assert sorted(r["Subject"] for r in rows_of(unprocessed)) == ["a", "b"]
     documented = raw.get(f"jobs/ingest/{job['id']}/unprocessedrecords")

@@ -174,6 +174,17 @@ def test_finished_jobs_cannot_be_aborted_but_can_be_deleted(raw: RawApi) -> None
     assert raw.get(f"jobs/query/{job['id']}").status_code == 404
 
 
+def test_finished_jobs_are_forgotten_after_seven_days(emu: EmulatorProcess, raw: RawApi) -> None:
+    old = create_query_job(raw, "SELECT Id FROM Task")
+    wait_for(raw, old["id"])
+    emu.advance_clock(7 * 86400 + 60)
+
+    new = create_query_job(raw, "SELECT Id FROM Task")
+
+    assert raw.get(f"jobs/query/{old['id']}").status_code == 404
+    assert raw.get(f"jobs/query/{new['id']}").status_code == 200
+
+
 def test_jobs_are_listed(raw: RawApi) -> None:
     job = create_query_job(raw, "SELECT Id FROM Task")
     listing = raw.get("jobs/query").json()
