@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sf_emulator.org import Emulator
 from sf_emulator.routers import auth, bulk2, collections, control, limits, query, sobjects, versions
@@ -23,6 +25,15 @@ ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collec
            auth.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts for this path (each method is its own route here)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def create_app(org: Emulator) -> FastAPI:
@@ -60,8 +71,9 @@ def create_app(org: Emulator) -> FastAPI:
         if not request.url.path.startswith(_SERVICES):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         if exc.status_code == 405:
+            allowed = ",".join(_allowed_methods(request))
             return ApiError(405, "METHOD_NOT_ALLOWED",
-                            f"HTTP Method '{request.method}' not allowed. Allowed are {exc.headers or ''}").response()
+                            f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}").response()
         return not_found().response()
 
     @app.exception_handler(RequestValidationError)

@@ -150,3 +150,14 @@ def test_control_plane_needs_no_session(emu: EmulatorProcess) -> None:
     response.trust_env = False
     answer = response.get(f"{emu.control_url}/clock", verify=emu.ca_bundle, timeout=10)
     assert answer.status_code == 200 and "now" in answer.json()
+
+
+def test_unknown_resources_and_methods_answer_salesforce_errors(raw) -> None:
+    for path in ("nonexistent", "https://" + raw.base.split("://")[1].replace("v59.0", "v12.0") + "/limits"):
+        response = raw.get(path)
+        assert response.status_code == 404
+        assert response.json() == [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+    response = raw.request("PUT", "sobjects/Task/00T5e0000000001EAA")
+    assert response.status_code == 405
+    assert response.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
+    assert "GET" in response.json()[0]["message"] and "PATCH" in response.json()[0]["message"]
