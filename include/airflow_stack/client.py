@@ -38,15 +38,18 @@ class AirflowClient:
         self._token = resp.json()["access_token"]
         return self._token
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         """Call the API with the cached token, logging in again once if it was refused."""
         if self._token is None:
             self.token()
-        resp = self._http.request(method, path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+        resp = self._http.request(method, path, headers={**(headers or {}), **self._auth()}, **kwargs)
         if resp.status_code == 401:
             self.token()
-            resp = self._http.request(method, path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+            resp = self._http.request(method, path, headers={**(headers or {}), **self._auth()}, **kwargs)
         return resp
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
 
     def get_dag(self, dag_id: str) -> dict[str, Any] | None:
         """The DAG as the API sees it, or None while the dag-processor has not stored it yet."""
@@ -119,11 +122,38 @@ class AirflowClient:
         _expect(resp, 200)
         return resp.json()["value"]
 
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1, map_index: int = -1) -> str:
+        """A task attempt's log as text (events, plus exception type and message where one was raised)."""
+        resp = self.request(
+            "GET",
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+            params={"map_index": map_index},
+            headers={"Accept": "application/json"},
+        )
+        _expect(resp, 200)
+        return "\n".join(_log_line(line) for line in resp.json().get("content", []))
+
+    def explain_failure(self, dag_id: str, run_id: str) -> str:
+        """The logs of the run's failed task instances, for an assertion message."""
+        parts = []
+        for ti in self.task_instances(dag_id, run_id):
+            if ti["state"] in ("failed", "upstream_failed", "up_for_retry"):
+                log = self.task_log(dag_id, run_id, ti["task_id"], max(ti["try_number"], 1), ti["map_index"])
+                parts.append(f"--- {ti['task_id']}[{ti['map_index']}] {ti['state']}\n{log}")
+        return "\n".join(parts) or f"no failed task in {run_id}"
+
     def health(self) -> dict[str, Any]:
         """``/api/v2/monitor/health``: metadatabase, scheduler, triggerer and dag-processor heartbeats."""
         resp = self._http.get("/api/v2/monitor/health")
         _expect(resp, 200)
         return resp.json()
+
+
+def _log_line(line: Any) -> str:
+    if not isinstance(line, dict):
+        return str(line)
+    errors = [f"{e.get('exc_type')}: {e.get('exc_value')}" for e in line.get("error_detail") or []]
+    return " | ".join([str(line.get("event", "")), *errors])
 
 
 def _expect(resp: httpx.Response, *statuses: int) -> None:

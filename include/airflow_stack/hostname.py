@@ -9,11 +9,12 @@ Celery node name (``worker1@host``) in ``AIRFLOW_STACK_HOSTNAME``.
 from __future__ import annotations
 
 import os
-import socket
 
 HOSTNAME_ENV = "AIRFLOW_STACK_HOSTNAME"
 
 
 def stack_hostname() -> str:
-    """The name this process reports to Airflow: the launcher-assigned name, else the FQDN."""
-    return os.environ.get(HOSTNAME_ENV) or socket.getfqdn()
+    """The name this process reports to Airflow: the launcher-assigned name, else Airflow's default."""
+    from airflow.utils.net import getfqdn
+
+    return os.environ.get(HOSTNAME_ENV) or getfqdn()

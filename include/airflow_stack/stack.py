@@ -245,7 +245,7 @@ class AirflowStack:
 
     def _start_emulator(self) -> None:
         """Start the Salesforce emulator and wire ``salesforce_default`` + ``SALESFORCE_CA_BUNDLE`` to it."""
-        state = self.home / "sf_emulator" / "state.json"
+        state = self.home / "sf_emulator" / "org.sqlite3"
         state.parent.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "sf_emulator", "--port", str(_free_port()), "--state", str(state)]
         record = self._spawn("sf-emulator", argv)
@@ -442,6 +442,9 @@ class AirflowStack:
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return self.client.task_instances(dag_id, run_id)
+
+    def explain_failure(self, dag_id: str, run_id: str) -> str:
+        return self.client.explain_failure(dag_id, run_id)
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
         return self.client.xcom(dag_id, run_id, task_id, key, map_index)
