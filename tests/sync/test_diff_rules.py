@@ -510,26 +510,32 @@ def test_empty_inputs_give_an_empty_plan_with_documented_columns(world: World) -
     assert plan.counts()["sf_to_sc"] == {"create": 0, "update": 0, "complete": 0, "delete": 0}
 
 
-def test_every_salesforce_open_word_survives_sc_edits() -> None:
+def test_every_salesforce_open_word_survives_sc_edits(world: World) -> None:
     """Property-style loop: whatever open word Salesforce has, no Sales Connect edit of another
-    field sends a Status, and re-opening restores that word."""
+    field sends a Status, and re-opening restores that word (all cases in one plan)."""
     edits = {"subject": "s2", "description": "d2", "priority": "high", "task_type": "email",
              "due_date": dt.date(2026, 12, 1), "reminder_at": dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)}
+    world.user(1)
+    expected: dict[int, tuple[str, str]] = {}
     for word in ("Not Started", "In Progress", "Waiting on someone else", "Deferred"):
         for column, value in edits.items():
-            w = World()
-            w.user(1)
-            w.link(10, 1, sf_values={**AGREED_SF, "status": word})
-            w.sc_task(10, seq=20, **{column: value})
-            sent = only(w.plan().sc_to_sf.updates)["sf_fields"]
-            assert "Status" not in sent, (word, column)
-            assert sent, (word, column)
-        w = World()
-        w.user(1)
-        w.link(10, 1, sf_values={**AGREED_SF, "status": "Completed", fields.OPEN_STATUS_KEY: word},
-               sc_values={**AGREED_SC, "status": "completed"})
-        w.sc_task(10, seq=20, status="open")
-        assert only(w.plan().sc_to_sf.updates)["sf_fields"] == {"Status": word}
+            task = len(expected) + 1
+            world.link(task, task, sf_values={**AGREED_SF, "status": word})
+            world.sc_task(task, seq=20, **{column: value})
+            expected[task] = (word, column)
+        task = len(expected) + 1
+        world.link(task, task, sf_values={**AGREED_SF, "status": "Completed", fields.OPEN_STATUS_KEY: word},
+                   sc_values={**AGREED_SC, "status": "completed"})
+        world.sc_task(task, seq=20, status="open")
+        expected[task] = (word, "reopen")
+    updates = world.plan().sc_to_sf.updates
+    sent = dict(zip(updates["task_id"], updates["sf_fields"], strict=True))
+    assert set(sent) == set(expected)
+    for task, (word, column) in expected.items():
+        if column == "reopen":
+            assert sent[task] == {"Status": word}
+        else:
+            assert sent[task] and "Status" not in sent[task], (word, column)
 
 
 def test_synced_user_without_salesforce_id_is_never_pushed(world: World) -> None:
