@@ -41,7 +41,7 @@ browser-deps:
 	  || { echo "error: could not install chromium (needs apt and root); browser tests cannot run" >&2; exit 1; }; }
 
 run: airflow-home
-	$(BIN)/python -m task_sync.demo
+	$(BIN)/python -m sales_connect_demo
 
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
