@@ -144,6 +144,7 @@ class AirflowStack:
     def start(self) -> AirflowStack:
         """Create databases, migrate, start every component and wait until all report healthy."""
         if self.state_file.exists():
+            self._remove_own_home()
             raise StackError(f"{self.state_file} exists: another stack owns it (stop it first)")
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -170,9 +171,12 @@ class AirflowStack:
         for popen in self._popens:
             popen.wait(timeout=10)  # reap, so no zombie is left behind
         self._popens.clear()
+        self._remove_own_home()
+        return ended
+
+    def _remove_own_home(self) -> None:
         if self._own_home:
             shutil.rmtree(self.home, ignore_errors=True)
-        return ended
 
     # ------------------------------------------------------------- environment
     def _common_env(self) -> dict[str, str]:

@@ -93,9 +93,11 @@ def test_failed_start_cleans_up_and_shows_the_log() -> None:
 def test_a_state_file_in_use_is_not_taken_over(tmp_path: Path) -> None:
     state = tmp_path / "stack.json"
     state.write_text("{}")
+    stack = AirflowStack("LocalExecutor", dags_folder=DAGS, emulator=False, state_file=state)
     with pytest.raises(StackError, match="another stack owns it"):
-        AirflowStack("LocalExecutor", dags_folder=DAGS, emulator=False, state_file=state).start()
+        stack.start()
     assert state.read_text() == "{}"
+    assert not stack.home.exists()
 
 
 @pytest.mark.parametrize(
