@@ -1,0 +1,28 @@
+"""The emulator benchmark runs end to end at a tiny size and prints its table (figures are never asserted)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sf_emulator import bench
+
+
+def test_bench_prints_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--tasks", "300", "--changed", "40", "--upserts", "30"]) == 0
+
+    out = capsys.readouterr().out
+    assert "300 tasks, 40 changed after the watermark" in out
+    steps = ("seed", "REST", "Collections", "Bulk")
+    rows = {line.split("  ")[0]: line.split() for line in out.splitlines() if line.startswith(steps)}
+    assert len(rows) == 7
+    assert rows["REST queryAll of changed tasks (2,000/page)"][-4] == "40"
+    assert rows["Collections upsert, updating (200/call)"][-4] == "30"
+    assert rows["Collections upsert, updating (200/call)"][-1] == "1"  # one 200-record call
+    assert rows["Bulk 2.0 upsert job, inserting"][-4] == "30"
+    assert "Emulator RSS: idle, before seeding" in out
+
+
+@pytest.mark.parametrize("argv", [["--tasks", "10", "--changed", "11"], ["--upserts", "0"]])
+def test_bench_refuses_impossible_sizes(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        bench.main(argv)
