@@ -114,3 +114,11 @@ def test_good_rows_pass_with_canonical_values() -> None:
     assert bad.empty
     assert good[["subject", "due_date", "reminder_at"]].iloc[0].tolist() == [None, "2026-11-26",
                                                                               "2026-01-01T08:00:00Z"]
+
+
+def test_csv_style_booleans_from_bulk_results_are_understood() -> None:
+    good, bad = v.validate_sf_system(sf_frame(IsDeleted="true"))
+    assert bad.empty and good["is_deleted"].tolist() == [True]
+    good, _ = v.validate_sf_content(v.validate_sf_system(sf_frame(
+        ReminderDateTime="2026-11-26T08:00:00.000+0000", IsReminderSet="false"))[0])
+    assert good["reminder_at"].tolist() == [None]
