@@ -165,6 +165,14 @@ class EmulatorProcess:
         session.verify = self.ca_bundle
         return session
 
+    def airflow_connection(self) -> str:
+        """JSON for an `AIRFLOW_CONN_<ID>` variable: a Salesforce connection in direct mode to this emulator.
+
+        Pair it with `SalesforceHook(salesforce_conn_id=..., session_id=self.session_id,
+        session=self.requests_session())`; the hook takes the session id only from its constructor.
+        """
+        return json.dumps({"conn_type": "salesforce", "extra": {"instance_url": self.instance_url, "version": "59.0"}})
+
     # -- control plane ---------------------------------------------------------------------------------------
     def control(self, method: str, path: str, body: Any = None, *, timeout: float | None = 60,
                 **params: Any) -> Any:
@@ -229,6 +237,10 @@ class EmulatorProcess:
     def lock_rows(self, ids: list[str], count: int | None = None) -> dict:
         """Writes to these Task ids fail with UNABLE_TO_LOCK_ROW (`count` times each, or until cleared)."""
         return self.control("POST", "faults", {"kind": "lock_rows", "ids": ids, "count": count})
+
+    def faults(self) -> dict:
+        """The armed faults: `{"requests": [...], "row_locks": [...]}`."""
+        return self.control("GET", "faults")
 
     def clear_faults(self) -> dict:
         return self.control("DELETE", "faults")

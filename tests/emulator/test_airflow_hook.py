@@ -13,8 +13,8 @@ from sf_emulator.process import EmulatorProcess
 
 @pytest.fixture
 def hook(emu: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> SalesforceHook:
-    conn = {"conn_type": "salesforce", "extra": {"instance_url": emu.instance_url, "version": "59.0"}}
-    monkeypatch.setenv("AIRFLOW_CONN_SF_EMULATOR", json.dumps(conn))
+    monkeypatch.setenv("AIRFLOW_CONN_SF_EMULATOR", emu.airflow_connection())
+    assert json.loads(emu.airflow_connection())["extra"]["instance_url"] == emu.instance_url
     return SalesforceHook(salesforce_conn_id="sf_emulator", session_id=emu.session_id,
                           session=emu.requests_session())
 

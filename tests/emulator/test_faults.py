@@ -32,7 +32,7 @@ def test_500_matches_path_and_method(emu: EmulatorProcess, sf: Salesforce) -> No
     assert info.value.status == 500 and info.value.content[0]["errorCode"] == "UNKNOWN_EXCEPTION"
     assert [t["Id"] for t in emu.tasks()] == [task["id"]]
     assert emu.info()  # the control plane is never faulted
-    assert emu.control("GET", "faults") == {"requests": [], "row_locks": []}
+    assert emu.faults() == {"requests": [], "row_locks": []}
 
 
 def test_expired_session_fault(emu: EmulatorProcess, sf: Salesforce) -> None:
@@ -48,7 +48,7 @@ def test_delay_fault_slows_the_next_request(emu: EmulatorProcess, sf: Salesforce
     started = time.monotonic()
     assert sf.limits()["DailyApiRequests"]["Max"] > 0
     assert time.monotonic() - started >= 0.4
-    assert emu.control("GET", "faults")["requests"] == []
+    assert emu.faults()["requests"] == []
 
 
 def test_bad_fault_requests_are_refused(emu: EmulatorProcess) -> None:
