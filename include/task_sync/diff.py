@@ -224,10 +224,6 @@ def _rows(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
                          for k, col in columns.items()}, index=frame.index)
 
 
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-
-
 def _expand(dicts: pd.Series) -> pd.DataFrame:
     """A dict column (link sf_values/sc_values) as canonical columns; missing dicts/keys -> None."""
     rows = [d if isinstance(d, dict) else {} for d in dicts]
