@@ -147,13 +147,11 @@ def reset(org: Org, body: JsonBody) -> dict:
     counters, faults and the API allowance go back to their start values.
     """
     seed = _object(body, "reset").get("seed", "default")
+    if not isinstance(seed, dict) and seed not in ("default", "empty"):
+        raise HTTPException(400, "reset: seed must be 'default', 'empty' or a seed document")
     org.wipe()
     seed_base(org, with_default_users=seed != "empty")
-    created = {}
-    if isinstance(seed, dict):
-        created = _seed(org, seed)
-    elif seed not in ("default", "empty"):
-        raise HTTPException(400, "reset: seed must be 'default', 'empty' or a seed document")
+    created = _seed(org, seed) if isinstance(seed, dict) else {}
     return {"api_user_id": org.api_user_id, "seeded": created, **_clock(org)}
 
 
