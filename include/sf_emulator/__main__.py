@@ -32,7 +32,11 @@ def _default_state() -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sf_emulator", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8443, help="port on 127.0.0.1; 0 picks a free one")
+    parser.add_argument("--port", type=int, default=8443, help="port to listen on; 0 picks a free one")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1; 0.0.0.0 only inside a container network)")
+    parser.add_argument("--hostname", action="append", default=[],
+                        help="extra DNS name or IP the TLS certificate must cover (repeatable), e.g. sf-emulator")
     parser.add_argument("--state", default=_default_state(),
                         help="SQLite file holding the org (kept across restarts), or :memory:")
     parser.add_argument("--seed", default="default",
@@ -69,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         state.parent.mkdir(parents=True, exist_ok=True)
         tls_dir = state.parent / f"{state.name}.tls"
     try:
-        tls = ensure_tls_files(tls_dir)
+        tls = ensure_tls_files(tls_dir, args.hostname)
         org = Emulator(args.state if in_memory else str(Path(args.state).resolve()), api_limit=args.api_limit)
         if org.api_user_id is None:
             try:
@@ -84,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", args.port))
+            sock.bind((args.host, args.port))
         except OSError as exc:
-            print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+            print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 2
         port = sock.getsockname()[1]
         org.base_url = f"https://127.0.0.1:{port}"

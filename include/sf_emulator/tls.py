@@ -1,48 +1,85 @@
-"""A private certificate authority and a server certificate for 127.0.0.1/localhost.
+"""A private certificate authority and a server certificate for 127.0.0.1/localhost (and extra names).
 
 The real clients verify TLS; rather than turning verification off, the emulator
-mints its own CA at start and clients trust it through a CA-bundle path
-(`requests.Session().verify = ca.pem`). Files are written next to the state so
-a restart with the same state directory keeps the same CA (clients holding the
-old bundle path keep working).
+mints its own CA and clients trust it through a CA-bundle path
+(`requests.Session().verify = ca.pem`). Files live next to the state, so a
+restart on the same state keeps the same CA (clients holding the bundle keep
+working); the server certificate is re-issued by that CA whenever the names it
+must cover change (e.g. `--hostname sf-emulator` in a container network).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _VALIDITY = timedelta(days=825)
+_RENEW_BEFORE = timedelta(days=1)
+_BASE_NAMES = ("localhost", "127.0.0.1")
 
 
 @dataclass(frozen=True)
 class TlsFiles:
     ca_cert: Path
+    ca_key: Path
     server_cert: Path
     server_key: Path
 
 
-def ensure_tls_files(directory: Path) -> TlsFiles:
-    """Return the CA and server files in `directory`, creating them if any is missing or expired."""
+def ensure_tls_files(directory: Path, hostnames: Iterable[str] = ()) -> TlsFiles:
+    """The CA and server files in `directory`, (re)created as needed.
+
+    The CA is kept while valid; the server certificate is re-issued when it is
+    missing, expiring, not signed by the CA, or does not cover exactly
+    localhost, 127.0.0.1 and `hostnames`.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    files = TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
-    if all(p.exists() for p in (files.ca_cert, files.server_cert, files.server_key)) and _still_valid(files):
-        return files
-    _generate(files)
+    files = TlsFiles(directory / "ca.pem", directory / "ca-key.pem", directory / "server.pem",
+                     directory / "server-key.pem")
+    names = sorted({*_BASE_NAMES, *hostnames})
+    ca_cert, ca_key = _load_ca(files)
+    if ca_cert is None or ca_key is None:
+        ca_cert, ca_key = _new_ca(files)
+    if not _server_cert_fits(files, ca_cert, names):
+        _issue_server_cert(files, ca_cert, ca_key, names)
     return files
 
 
-def _still_valid(files: TlsFiles) -> bool:
+def _fresh(cert: x509.Certificate) -> bool:
+    return cert.not_valid_after_utc > datetime.now(UTC) + _RENEW_BEFORE
+
+
+def _load_ca(files: TlsFiles) -> tuple[x509.Certificate | None, ec.EllipticCurvePrivateKey | None]:
+    if not (files.ca_cert.exists() and files.ca_key.exists()):
+        return None, None
+    cert = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
+    if not _fresh(cert) or not isinstance(key, ec.EllipticCurvePrivateKey):
+        return None, None
+    return cert, key
+
+
+def _server_cert_fits(files: TlsFiles, ca_cert: x509.Certificate, names: list[str]) -> bool:
+    if not (files.server_cert.exists() and files.server_key.exists()):
+        return False
     cert = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
-    return cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=1)
+    try:
+        cert.verify_directly_issued_by(ca_cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    covered = sorted([*san.get_values_for_type(x509.DNSName), *map(str, san.get_values_for_type(x509.IPAddress))])
+    return _fresh(cert) and covered == names
 
 
 def _name(common_name: str) -> x509.Name:
@@ -54,15 +91,15 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _generate(files: TlsFiles) -> None:
+def _new_ca(files: TlsFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     now = datetime.now(UTC) - timedelta(minutes=5)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("Salesforce emulator local CA")
-    ca_cert = (
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("Salesforce emulator local CA")
+    cert = (
         x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
         .not_valid_after(now + _VALIDITY)
@@ -75,40 +112,45 @@ def _generate(files: TlsFiles) -> None:
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
     )
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = (
+    _write(files.ca_key, _key_bytes(key), private=True)
+    _write(files.ca_cert, cert.public_bytes(serialization.Encoding.PEM), private=False)
+    return cert, key
+
+
+def _issue_server_cert(files: TlsFiles, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey,
+                       names: list[str]) -> None:
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    key = ec.generate_private_key(ec.SECP256R1())
+    alt_names: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alt_names.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alt_names.append(x509.DNSName(name))
+    cert = (
         x509.CertificateBuilder()
         .subject_name(_name("127.0.0.1"))
-        .issuer_name(ca_name)
-        .public_key(server_key.public_key())
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
+        .not_valid_after(min(now + _VALIDITY, ca_cert.not_valid_after_utc))
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    _write(files.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM), private=False)
-    _write(files.server_cert, server_cert.public_bytes(serialization.Encoding.PEM), private=False)
-    _write(
-        files.server_key,
-        server_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-        private=True,
-    )
+    _write(files.server_key, _key_bytes(key), private=True)
+    _write(files.server_cert, cert.public_bytes(serialization.Encoding.PEM), private=False)
+
+
+def _key_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
 
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from simple_salesforce import Salesforce, SalesforceExpiredSession, SalesforceRefusedRequest
 
 from sf_emulator.process import EmulatorError, EmulatorProcess
@@ -111,3 +112,28 @@ def test_clock_control_validation(emu: EmulatorProcess) -> None:
         from datetime import datetime
 
         emu.set_clock(datetime(2024, 5, 1))
+
+
+def test_extra_certificate_names_and_oauth_instance_url_from_the_host_header(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    state = tmp_path / "org.sqlite3"
+    proc = subprocess.Popen([sys.executable, "-m", "sf_emulator", "--port", "0", "--state", str(state),
+                             "--hostname", "sf-emulator"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = json.loads(proc.stdout.readline())
+        cert = x509.load_pem_x509_certificate((tmp_path / "org.sqlite3.tls" / "server.pem").read_bytes())
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert "sf-emulator" in san.get_values_for_type(x509.DNSName)
+        http = requests.Session()
+        http.trust_env = False
+        port = line["instance_url"].rsplit(":", 1)[1]
+        info = http.get(f"{line['control_url']}/info", verify=line["ca_bundle"], timeout=10).json()
+        token = http.post(f"https://localhost:{port}/services/oauth2/token", verify=line["ca_bundle"], timeout=10,
+                          data={"grant_type": "client_credentials", "client_id": info["consumer_key"],
+                                "client_secret": info["consumer_secret"]}).json()
+        assert token["instance_url"] == f"https://localhost:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()

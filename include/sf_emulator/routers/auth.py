@@ -49,6 +49,12 @@ def authenticate(org: Emulator, username: str | None, password: str | None) -> s
     return None
 
 
+def _instance_url(request: Request, org: Emulator) -> str:
+    """The URL the client reached us on (a container peer uses a name other than 127.0.0.1)."""
+    host = request.headers.get("host")
+    return f"https://{host}" if host else org.base_url
+
+
 def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
@@ -80,15 +86,16 @@ async def token(request: Request, org: Org) -> JSONResponse:
     if user_id is None:
         return _oauth_error("invalid_grant", "authentication failure")
     access_token = org.sessions.issue(user_id)
+    instance_url = _instance_url(request, org)
     issued_at = str(int(time.time() * 1000))
     signature = base64.b64encode(
-        hmac.new(CONSUMER_SECRET.encode(), f"{org.base_url}/id/{org.org_id}/{user_id}{issued_at}".encode(),
+        hmac.new(CONSUMER_SECRET.encode(), f"{instance_url}/id/{org.org_id}/{user_id}{issued_at}".encode(),
                  hashlib.sha256).digest()
     ).decode()
     return JSONResponse({
         "access_token": access_token,
-        "instance_url": org.base_url,
-        "id": f"{org.base_url}/id/{org.org_id}/{user_id}",
+        "instance_url": instance_url,
+        "id": f"{instance_url}/id/{org.org_id}/{user_id}",
         "token_type": "Bearer",
         "issued_at": issued_at,
         "signature": signature,
@@ -127,10 +134,11 @@ async def soap_login(version: str, request: Request, org: Org) -> Response:
         return _soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
     session_id = org.sessions.issue(user_id)
     user = org.store.read("SELECT Username, Name, Email, TimeZoneSidKey FROM sf_user WHERE Id = ?", (user_id,))[0]
-    server = f"{org.base_url}/services/Soap/u/{version}/{org.org_id[:15]}"
+    base = escape(_instance_url(request, org))
+    server = f"{base}/services/Soap/u/{version}/{org.org_id[:15]}"
     body = (
         "<loginResponse><result>"
-        f"<metadataServerUrl>{org.base_url}/services/Soap/m/{version}/{org.org_id[:15]}</metadataServerUrl>"
+        f"<metadataServerUrl>{base}/services/Soap/m/{version}/{org.org_id[:15]}</metadataServerUrl>"
         "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
         f"<serverUrl>{server}</serverUrl><sessionId>{escape(session_id)}</sessionId><userId>{user_id}</userId>"
         f"<userInfo><organizationId>{org.org_id}</organizationId><userEmail>{escape(user['Email'])}</userEmail>"
