@@ -407,8 +407,9 @@ class BulkJobs:
         if compiled.limit is not None or compiled.offset is not None:
             window, window_params = "LIMIT ? OFFSET ?", [-1 if compiled.limit is None else compiled.limit,
                                                          compiled.offset or 0]
-        order = f"{compiled.order_sql}, rowid" if compiled.order_sql else "rowid"
-        sql = f"SELECT rowid FROM {schema.table} WHERE {compiled.where_sql} ORDER BY {order} {window}"  # noqa: S608
+        # No ORDER BY, no order (as in Salesforce): forcing rowid order would stop SQLite using the WHERE's index.
+        order = f"ORDER BY {compiled.order_sql}, rowid" if compiled.order_sql else ""
+        sql = f"SELECT rowid FROM {schema.table} WHERE {compiled.where_sql} {order} {window}"  # noqa: S608
         with self._org.store.transaction() as conn:
             rowids = array("q", (r[0] for r in conn.execute(sql, [*compiled.params, *window_params])))
         with self._lock:
