@@ -66,14 +66,16 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     in_memory = args.state == ":memory:"
+    # Certificates go to <state>.tls/ (shareable with clients), private keys to <state>.tls-keys/.
     if in_memory:
-        tls_dir = Path(tempfile.mkdtemp(prefix="sf-emulator-tls-"))
+        scratch = Path(tempfile.mkdtemp(prefix="sf-emulator-tls-"))
+        tls_dir, key_dir = scratch / "tls", scratch / "keys"
     else:
         state = Path(args.state).resolve()
         state.parent.mkdir(parents=True, exist_ok=True)
-        tls_dir = state.parent / f"{state.name}.tls"
+        tls_dir, key_dir = state.parent / f"{state.name}.tls", state.parent / f"{state.name}.tls-keys"
     try:
-        tls = ensure_tls_files(tls_dir, args.hostname)
+        tls = ensure_tls_files(tls_dir, key_dir, args.hostname)
         org = Emulator(args.state if in_memory else str(Path(args.state).resolve()), api_limit=args.api_limit)
         if org.api_user_id is None:
             try:
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         if in_memory:
-            shutil.rmtree(tls_dir, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -36,16 +36,19 @@ class TlsFiles:
     server_key: Path
 
 
-def ensure_tls_files(directory: Path, hostnames: Iterable[str] = ()) -> TlsFiles:
-    """The CA and server files in `directory`, (re)created as needed.
+def ensure_tls_files(directory: Path, key_directory: Path, hostnames: Iterable[str] = ()) -> TlsFiles:
+    """The certificates in `directory` and their private keys in `key_directory`, (re)created as needed.
 
-    The CA is kept while valid; the server certificate is re-issued when it is
+    Certificates and keys live apart so the certificate folder can be shared
+    with clients (e.g. as a read-only volume) without handing out keys. The CA
+    is kept while valid; the server certificate is re-issued when it is
     missing, expiring, not signed by the CA, or does not cover exactly
     localhost, 127.0.0.1 and `hostnames`.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    files = TlsFiles(directory / "ca.pem", directory / "ca-key.pem", directory / "server.pem",
-                     directory / "server-key.pem")
+    key_directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    files = TlsFiles(directory / "ca.pem", key_directory / "ca-key.pem", directory / "server.pem",
+                     key_directory / "server-key.pem")
     names = sorted({*_BASE_NAMES, *hostnames})
     ca_cert, ca_key = _load_ca(files)
     if ca_cert is None or ca_key is None:
