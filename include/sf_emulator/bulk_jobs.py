@@ -426,11 +426,16 @@ class BulkJobs:
         operation = _IngestOperation(self._org, job, schema, header)
         job.header = header
         for start in range(0, len(rows), INGEST_CHUNK):
-            chunk = rows[start:start + INGEST_CHUNK]
             if job.state != IN_PROGRESS:
                 job.unprocessed.extend(rows[start:])
                 return
-            operation.run_chunk(chunk, self._context(job))
+            try:
+                successful, failed = operation.run_chunk(rows[start:start + INGEST_CHUNK], self._context(job))
+            except Exception:
+                job.unprocessed.extend(rows[start:])  # the chunk was rolled back: none of it happened
+                raise
+            job.successful.extend(successful)
+            job.failed.extend(failed)
         with self._lock:
             if job.state == IN_PROGRESS:
                 self._finish(job, JOB_COMPLETE)
@@ -520,8 +525,11 @@ class _IngestOperation:
             "delete": self._delete, "hardDelete": self._hard_delete,
         }[job.operation]
 
-    def run_chunk(self, rows: list[list[str]], ctx: CallContext) -> None:
+    def run_chunk(self, rows: list[list[str]], ctx: CallContext) -> tuple[list[list[str]], list[list[str]]]:
+        """Write `rows` in one transaction; returns their successful and failed result rows once committed."""
         store = self.org.store
+        successful: list[list[str]] = []
+        failed: list[list[str]] = []
         with store.transaction():
             for row in rows:
                 try:
@@ -532,9 +540,10 @@ class _IngestOperation:
                     with store.transaction() as conn:
                         record_id, created = self.apply(conn, raw, self._values(raw), ctx)
                 except ApiError as error:
-                    self.job.failed.append([raw_id_of(row, self.specs), bulk_error_text(error), *row])
+                    failed.append([raw_id_of(row, self.specs), bulk_error_text(error), *row])
                 else:
-                    self.job.successful.append([record_id, "true" if created else "false", *row])
+                    successful.append([record_id, "true" if created else "false", *row])
+        return successful, failed
 
     def _values(self, raw: dict[str, str]) -> dict[str, Any]:
         """Typed values of the non-key fields: empty fields are left out (unchanged), `#N/A` becomes null."""

@@ -260,3 +260,73 @@ def test_writes_carry_the_call_options_client(emu: EmulatorProcess, raw: RawApi)
     finish(raw, job_id)
     (task,) = emu.tasks()
     assert task["LastWriteClient"] == "SalesConnectSync"
+
+
+@pytest.mark.parametrize("operation, extra, data, message", [
+    ("delete", {}, "Id,Subject\n00T5e0000000001EAA,x\n",
+     "InvalidBatch : The 'delete' batch must contain only the 'Id'"),
+    ("upsert", {"externalIdFieldName": EXT}, "Subject\nx\n", f"InvalidBatch : The external ID field {EXT} is not in"),
+    ("insert", {}, "Subject\n\"unterminated\n", "InvalidBatch : Failed to parse CSV"),
+])
+def test_unusable_data_fails_the_job(raw: RawApi, operation: str, extra: dict, data: str, message: str) -> None:
+    job_id = open_job(raw, operation, **extra)
+    upload(raw, job_id, data)
+
+    info = finish(raw, job_id)
+
+    assert info["state"] == "Failed"
+    assert info["errorMessage"].startswith(message)
+    assert info["numberRecordsProcessed"] == 0
+
+
+def test_data_that_is_not_utf8_fails_the_job(raw: RawApi) -> None:
+    job_id = open_job(raw)
+    raw.request("PUT", f"jobs/ingest/{job_id}/batches", data="Subject\ncaf\xe9\n".encode("latin-1"),
+                headers={"Content-Type": "text/csv"})
+    assert finish(raw, job_id)["errorMessage"] == "InvalidBatch : The uploaded data is not valid UTF-8"
+
+
+def test_closing_a_job_without_data_fails_it(raw: RawApi) -> None:
+    job_id = open_job(raw)
+    info = finish(raw, job_id)
+    assert (info["state"], info["errorMessage"]) == ("Failed", "InvalidBatch : No data was uploaded for this job")
+
+
+@pytest.mark.parametrize("header, value, error", [
+    ("IsReminderSet", "maybe", "INVALID_TYPE_ON_FIELD_IN_RECORD:Reminder Set: value not of required type: maybe:"
+                               "IsReminderSet --"),
+    ("ReminderDateTime", "2024-13-01T00:00:00Z", "INVALID_TYPE_ON_FIELD_IN_RECORD:Reminder Date/Time: value not of "
+                                                 "required type: 2024-13-01T00:00:00Z:ReminderDateTime --"),
+    ("OwnerId", "005nope", "MALFORMED_ID:"),
+    ("IsClosed", "true", "INVALID_FIELD_FOR_INSERT_UPDATE:Unable to create/update fields: IsClosed."),
+    ("Status", "#N/A", "REQUIRED_FIELD_MISSING:Required fields are missing: [Status]:Status --"),
+])
+def test_bad_values_fail_their_row(raw: RawApi, header: str, value: str, error: str) -> None:
+    job_id = open_job(raw)
+    upload(raw, job_id, f"Subject,{header}\nbad,{value}\n")
+    assert finish(raw, job_id)["numberRecordsFailed"] == 1
+    (row,) = rows_of(raw.get(f"jobs/ingest/{job_id}/failedResults").text)
+    assert row["sf__Error"].startswith(error)
+
+
+def test_typed_values_are_converted(emu: EmulatorProcess, raw: RawApi) -> None:
+    job_id = open_job(raw)
+    upload(raw, job_id, "Subject,IsReminderSet,ReminderDateTime,ActivityDate\nx,TRUE,2024-05-01T12:00:00+02:00,"
+                        "2024-05-03\n")
+    assert finish(raw, job_id)["numberRecordsFailed"] == 0
+    (task,) = emu.tasks()
+    assert task["IsReminderSet"] is True
+    assert task["ReminderDateTime"] == "2024-05-01T10:00:00.000+0000"
+    assert task["ActivityDate"] == "2024-05-03"
+
+
+def test_a_row_with_the_wrong_number_of_values_fails_alone(emu: EmulatorProcess, raw: RawApi) -> None:
+    job_id = open_job(raw)
+    upload(raw, job_id, "Subject,Description\nfine,one\nshort\n")
+
+    info = finish(raw, job_id)
+
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (2, 1)
+    failed = raw.get(f"jobs/ingest/{job_id}/failedResults").text
+    assert failed.splitlines()[1] == '"","INVALID_FIELD:The row has 1 values but the header names 2 fields:--","short"'
+    assert [t["Subject"] for t in emu.tasks()] == ["fine"]
