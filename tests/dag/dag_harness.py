@@ -104,6 +104,12 @@ class SyncHarness:
     def sf_task(self, sf_id: str) -> dict[str, Any]:
         return dict(self.sf.Task.get(sf_id))
 
+    def sf_row(self, sf_id: str) -> dict[str, Any] | None:
+        """A task through ``queryAll`` (the recycle bin included): ``IsDeleted`` tells where it is."""
+        soql = f"SELECT Id, IsDeleted, OwnerId, Subject, Status FROM Task WHERE Id = '{sf_id}'"
+        rows = self.sf.query_all(soql, include_deleted=True)["records"]
+        return dict(rows[0]) if rows else None
+
     def sf_tasks(self, owner: str) -> list[dict[str, Any]]:
         """Live (not deleted) Salesforce tasks of an owner."""
         soql = f"SELECT Id, Subject, Status, Priority, ActivityDate, Description, Sales_Connect_Id__c FROM Task WHERE OwnerId = '{owner}'"  # noqa: E501
