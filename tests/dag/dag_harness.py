@@ -156,6 +156,11 @@ class SyncHarness:
     def sc_by_subject(self, rep: Rep, subject: str) -> Task | None:
         return next((t for t in self.sc_tasks(rep) if t.subject == subject), None)
 
+    def command_center(self, rep: Rep, at: dt.datetime) -> list[Task]:
+        """What the rep's Command Center shows at ``at`` (the app's own query)."""
+        with self.store.session() as s:
+            return repo.command_center(s, rep.user_id, at)
+
     def link_of(self, task_id: int) -> TaskLink | None:
         with self.store.session() as s:
             return s.get(TaskLink, task_id)
