@@ -3,6 +3,24 @@
 Not part of Salesforce's API: no session, not counted, refused unless the
 caller is on the loopback interface. Bodies and answers are JSON; a bad body
 gets 400 `{"detail": "..."}`.
+
+    GET    info              instance_url, org_id, api_user_id, users[], consumer_key/secret
+    GET    clock             {"now": iso, "offset_seconds": s}
+    POST   clock             {"now": iso-with-offset} | {"advance_seconds": n}   (purges the recycle bin)
+    GET    counters          {"total", "by_resource": {family: n}, "api_usage": {"used", "max"}}
+    POST   counters/reset
+    GET    limits            {"daily_api_requests", "used"}
+    POST   limits            {"daily_api_requests": n}
+    GET    faults            {"requests": [...], "row_locks": [...]}
+    POST   faults            {"kind": http_503|http_500|expired_session|delay, "count", "path", "method",
+                              "delay_ms"} | {"kind": "lock_rows", "ids": [...], "count": n|null}
+    DELETE faults
+    POST   reset             {"seed": "default"|"empty"|<seed document>}   (sessions survive)
+    POST   seed              <seed document> (see sf_emulator.seed)
+    POST   archive           {"archived": n}
+    POST   sessions          {"username"} | {"user_id"}  ->  {"session_id", "user_id"}
+    DELETE sessions          [?session_id=]  ->  {"revoked": n}
+    GET    tasks             [?ids=a,b&limit=n]  ->  {"records": [... + LastWriteClient, DeletedDate], ...}
 """
 
 from __future__ import annotations
