@@ -8,8 +8,11 @@ stopping it leaves no process, database or Redis key behind.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from airflow.utils.net import getfqdn
@@ -44,6 +47,8 @@ def test_celery_stack_spreads_mapped_tasks_over_both_workers() -> None:
         run_id = stack.trigger(SMOKE)
         state = stack.wait_for_run(SMOKE, run_id, timeout=150)
         assert state == "success", stack.explain_failure(SMOKE, run_id)
+        # The Celery queue lives under this stack's Redis prefix, so another stack's workers never see it.
+        assert redis.Redis.from_url(DEFAULT_REDIS_URL).exists(f"{stack.redis_prefix}_kombu.binding.default")
 
         mapped = [ti for ti in stack.task_instances(SMOKE, run_id) if ti["task_id"] == "where_am_i"]
         assert sorted(ti["map_index"] for ti in mapped) == [0, 1, 2, 3]
@@ -77,6 +82,28 @@ def test_local_executor_stack_runs_tasks_with_both_connections_wired() -> None:
         assert hosts == {getfqdn()}  # the scheduler's machine: LocalExecutor runs tasks in the scheduler
         started = stack.all_pids()
     _assert_gone(stack, started)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_cli_starts_a_background_stack_and_stops_it_from_the_state_file(tmp_path: Path) -> None:
+    state_file = tmp_path / "stack.json"
+    up = ["up", "--state", str(state_file), "--executor", "LocalExecutor", "--no-emulator", "--no-triggerer"]
+    up += ["--dags-folder", str(DAGS), "--password", "s3cret-for-test"]
+    done = subprocess.run([sys.executable, "-m", "airflow_stack", *up], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    state = json.loads(state_file.read_text())
+    assert f"Airflow UI:  {state['base_url']}" in done.stdout
+    assert "Login:       admin / s3cret-for-test" in done.stdout
+    # The processes outlived the command that started them, and the printed login works.
+    token = httpx.post(f"{state['base_url']}/auth/token", json={"username": "admin", "password": "s3cret-for-test"})
+    assert token.status_code == 201
+    assert cli(["status", "--state", str(state_file)]) == 0
+    pids = [p["pid"] for p in state["processes"]]
+    assert cli(["stop", "--state", str(state_file)]) == 0
+    assert [pid for pid in pids if is_alive(pid)] == []
+    assert existing_databases(DEFAULT_PG_ADMIN_URL, state["databases"]) == []
+    assert not state_file.exists() and not Path(state["home"]).exists()
 
 
 @pytest.mark.postgres
