@@ -57,7 +57,7 @@ emulator: $(STAMP)
 	@$(BIN)/python -m sf_emulator --port $(PORT) $(EMULATOR_ARGS)
 
 bench: airflow-home
-	$(BIN)/python -m task_sync.bench $(BENCH_ARGS)
+	$(BIN)/python -m sync_benchmark $(BENCH_ARGS)
 
 # A local CeleryExecutor stack (api-server, scheduler, dag-processor, triggerer,
 # 2 Celery workers, the Salesforce emulator) on this machine's PostgreSQL and

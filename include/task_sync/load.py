@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 SC_TO_SF, SF_TO_SC = "sc_to_sf", "sf_to_sc"
+_CHUNK = 900  # ids per IN (...): under every backend's bound-parameter limit
 
 
 def _zero_kinds() -> dict[str, int]:
@@ -60,22 +61,24 @@ class LoadCounts:
 def apply_to_sales_connect(
     session: Session, plan: SyncPlan, *, run_id: int | None, now: dt.datetime, counts: LoadCounts
 ) -> None:
-    """Write the Salesforce side's changes, the echo refreshes, conflicts and quarantined records."""
+    """Write the Salesforce side's changes, the echo refreshes, conflicts and quarantined records.
+
+    Works in bulk: the tasks and links a phase touches are read with one query per chunk and
+    written with one flush, so the change counter is drawn once per phase, not once per task.
+    """
     direction = plan.sf_to_sc
-    for row in records(direction.deletions):
-        if _remove_task(session, row, now):
-            counts.written[SF_TO_SC]["delete"] += 1
-    for row in records(direction.creates):
-        _import_task(session, row, now)
-        counts.written[SF_TO_SC]["create"] += 1
+    counts.written[SF_TO_SC]["delete"] += _remove_tasks(session, records(direction.deletions), now)
+    counts.written[SF_TO_SC]["create"] += _import_tasks(session, records(direction.creates), now)
     for kind, frame in (("update", direction.updates), ("complete", direction.completions)):
-        for row in records(frame):
-            if _edit_task(session, row, now):
-                counts.written[SF_TO_SC][kind] += 1
-            else:
-                counts.deferred += 1
-    for row in records(plan.link_refreshes):
-        _refresh_link(session, row, now)
+        rows = records(frame)
+        written = _edit_tasks(session, rows, now)
+        counts.written[SF_TO_SC][kind] += written
+        counts.deferred += len(rows) - written
+    refreshes = records(plan.link_refreshes)
+    links = _links(session, [r["task_id"] for r in refreshes])
+    for row in refreshes:
+        if (link := links.get(_int(row["task_id"]))) is not None:
+            _refresh_link(link, row, now)
     for row in records(plan.conflicts):
         ledger.record_conflict(
             session, run_id=run_id, user_id=int(row["user_id"]), task_id=_int(row["task_id"]), sf_id=row["sf_id"],
@@ -87,68 +90,99 @@ def apply_to_sales_connect(
     for row in records(plan.quarantined):
         ledger.record_error(
             session, run_id=run_id, user_id=_int(row.get("user_id")), direction=row["direction"],
-            operation=row["operation"], error_code=row["code"], message=row["message"], now=now,
+            operation=row["operation"], error_code=row["error_code"], message=row["message"], now=now,
             task_id=_int(row.get("task_id")), sf_id=row.get("sf_id"), payload=row.get("payload") or {},
         )
         counts.errors += 1
     session.flush()
 
 
-def _task(session: Session, task_id: Any) -> Task | None:
-    return session.get(Task, int(task_id)) if task_id is not None else None
+def _by_key(session: Session, column: Any, keys: list[Any]) -> dict[int, Any]:
+    """Rows whose integer ``column`` is in ``keys``, read in chunks, keyed by that column."""
+    wanted = sorted({int(k) for k in keys if k is not None})
+    entity = column.class_
+    found: dict[int, Any] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.scalars(select(entity).where(column.in_(wanted[start : start + _CHUNK])))
+        found.update((getattr(row, column.key), row) for row in rows)
+    return found
 
 
-def _remove_task(session: Session, row: dict[str, Any], now: dt.datetime) -> bool:
-    """Tombstone a task Salesforce deleted (or moved to another owner) and drop its link."""
-    task = _task(session, row["task_id"])
-    link = session.get(TaskLink, int(row["task_id"])) if row["task_id"] is not None else None
-    if link is not None:
+def _tasks(session: Session, ids: list[Any]) -> dict[int, Task]:
+    return _by_key(session, Task.id, ids)
+
+
+def _links(session: Session, task_ids: list[Any]) -> dict[int, TaskLink]:
+    return _by_key(session, TaskLink.task_id, task_ids)
+
+
+def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
+    """Tombstone tasks Salesforce deleted (or moved to another owner) and drop their links."""
+    ids = [r["task_id"] for r in rows]
+    tasks, links = _tasks(session, ids), _links(session, ids)
+    for link in links.values():
         session.delete(link)
-        session.flush()  # the Salesforce id may be linked afresh (new owner) in this transaction
-    if task is None or task.deleted_at is not None:
-        return False
-    task.deleted_at = now
-    task.changed_by = CHANGED_BY_SYNC
-    return True
-
-
-def _import_task(session: Session, row: dict[str, Any], now: dt.datetime) -> None:
-    """A Salesforce task new to Sales Connect, or one we pushed whose link write was lost (adopt it)."""
-    adopted = _task(session, row["sales_connect_id"]) if _is_int(row.get("sales_connect_id")) else None
-    task = adopted if adopted is not None and adopted.user_id == int(row["user_id"]) else None
-    if task is None:
-        task = Task(user_id=int(row["user_id"]), created_at=now, changed_by=CHANGED_BY_SYNC)
-        session.add(task)
-    _assign(task, row["sc_fields"])
-    task.changed_by = CHANGED_BY_SYNC
+    session.flush()  # a Salesforce id may be linked afresh (new owner) in this transaction
+    removed = 0
+    for task_id in {_int(i) for i in ids}:
+        task = tasks.get(task_id)
+        if task is not None and task.deleted_at is None:
+            task.deleted_at = now
+            task.changed_by = CHANGED_BY_SYNC
+            removed += 1
     session.flush()
-    link = session.get(TaskLink, task.id) or TaskLink(task_id=task.id, user_id=task.user_id, origin="salesforce")
-    session.add(link)
-    _store_agreement(link, row, sc_seq=task.change_seq, now=now)
+    return removed
 
 
-def _edit_task(session: Session, row: dict[str, Any], now: dt.datetime) -> bool:
-    task = _task(session, row["task_id"])
-    if task is None or task.deleted_at is not None:
-        return False
-    if row["expected_sc_seq"] is not None and task.change_seq != int(row["expected_sc_seq"]):
-        log.info("task %s changed in Sales Connect during the run; its Salesforce edit waits for the next run",
-                 task.id)
-        return False
-    _assign(task, row["sc_fields"])
-    task.changed_by = CHANGED_BY_SYNC
+def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
+    """Salesforce tasks new to Sales Connect, or ones we pushed whose link write was lost (adopted)."""
+    adoptable = _tasks(session, [int(r["sales_connect_id"]) for r in rows if _is_int(r.get("sales_connect_id"))])
+    placed: list[tuple[dict[str, Any], Task]] = []
+    for row in rows:
+        task = adoptable.get(int(row["sales_connect_id"])) if _is_int(row.get("sales_connect_id")) else None
+        if task is None or task.user_id != int(row["user_id"]):
+            task = Task(user_id=int(row["user_id"]), created_at=now)
+            session.add(task)
+        _assign(task, row["sc_fields"])
+        task.changed_by = CHANGED_BY_SYNC
+        placed.append((row, task))
     session.flush()
-    link = session.get(TaskLink, task.id)
-    if link is not None:
+    links = _links(session, [task.id for _row, task in placed])
+    for row, task in placed:
+        link = links.get(task.id)
+        if link is None:
+            link = TaskLink(task_id=task.id, user_id=task.user_id, origin="salesforce")
+            session.add(link)
         _store_agreement(link, row, sc_seq=task.change_seq, now=now)
-    return True
+    session.flush()
+    return len(placed)
 
 
-def _refresh_link(session: Session, row: dict[str, Any], now: dt.datetime) -> None:
+def _edit_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
+    """Apply Salesforce edits to tasks still at the version the diff saw; the rest wait a run."""
+    tasks = _tasks(session, [r["task_id"] for r in rows])
+    edited: list[tuple[dict[str, Any], Task]] = []
+    for row in rows:
+        task = tasks.get(_int(row["task_id"]))
+        if task is None or task.deleted_at is not None:
+            continue
+        if row["expected_sc_seq"] is not None and task.change_seq != int(row["expected_sc_seq"]):
+            log.info("task %s changed in Sales Connect during the run; its Salesforce edit waits for the next run",
+                     task.id)
+            continue
+        _assign(task, row["sc_fields"])
+        task.changed_by = CHANGED_BY_SYNC
+        edited.append((row, task))
+    session.flush()
+    links = _links(session, [task.id for _row, task in edited])
+    for row, task in edited:
+        if (link := links.get(task.id)) is not None:
+            _store_agreement(link, row, sc_seq=task.change_seq, now=now)
+    return len(edited)
+
+
+def _refresh_link(link: TaskLink, row: dict[str, Any], now: dt.datetime) -> None:
     """An echo: remember the newer stamp/seq so it is not looked at again."""
-    link = session.get(TaskLink, int(row["task_id"])) if row["task_id"] is not None else None
-    if link is None:
-        return
     for column in ("sf_values", "sf_hash", "sc_values", "sc_hash"):
         if row.get(column) is not None:
             setattr(link, column, row[column])
@@ -205,60 +239,63 @@ def apply_to_salesforce(
     for batch in _batches(direction.creates):
         results = gateway.upsert([r["sf_fields"] for r in batch], EXTERNAL_ID_FIELD)
         with session_factory() as session:
-            for row, result in zip(batch, results, strict=True):
-                if _settle(session, row, result, "create", run_id, now, counts):
-                    link = session.get(TaskLink, int(row["task_id"])) or TaskLink(
-                        task_id=int(row["task_id"]), user_id=int(row["user_id"]), origin="sales_connect"
-                    )
+            links = _links(session, [r["task_id"] for r in batch])
+            for row, result in _settle(session, batch, results, "create", run_id, now, counts):
+                link = links.get(int(row["task_id"]))
+                if link is None:
+                    link = TaskLink(task_id=int(row["task_id"]), user_id=int(row["user_id"]), origin="sales_connect")
                     session.add(link)
-                    _store_agreement(link, {**row, "sf_id": result.sf_id}, sc_seq=_int(row["sc_seq"]), now=now)
-                    counts.written[SC_TO_SF]["create"] += 1
+                _store_agreement(link, {**row, "sf_id": result.sf_id}, sc_seq=_int(row["sc_seq"]), now=now)
+                counts.written[SC_TO_SF]["create"] += 1
     for kind, frame in (("update", direction.updates), ("complete", direction.completions)):
         for batch in _batches(frame):
             results = gateway.update([{"Id": r["sf_id"], **r["sf_fields"]} for r in batch])
             with session_factory() as session:
-                for row, result in zip(batch, results, strict=True):
-                    if _settle(session, row, result, "update", run_id, now, counts):
-                        link = session.get(TaskLink, int(row["task_id"]))
-                        if link is not None:
-                            _store_agreement(link, row, sc_seq=_int(row["sc_seq"]), now=now)
-                        counts.written[SC_TO_SF][kind] += 1
+                links = _links(session, [r["task_id"] for r in batch])
+                for row, _result in _settle(session, batch, results, "update", run_id, now, counts):
+                    if (link := links.get(int(row["task_id"]))) is not None:
+                        _store_agreement(link, row, sc_seq=_int(row["sc_seq"]), now=now)
+                    counts.written[SC_TO_SF][kind] += 1
     for batch in _batches(direction.deletions):
         results = gateway.delete([r["sf_id"] for r in batch])
         with session_factory() as session:
-            for row, result in zip(batch, results, strict=True):
-                if _settle(session, row, result, "delete", run_id, now, counts):
-                    link = session.get(TaskLink, int(row["task_id"]))
-                    if link is not None:
-                        session.delete(link)
-                    counts.written[SC_TO_SF]["delete"] += 1
+            links = _links(session, [r["task_id"] for r in batch])
+            for row, _result in _settle(session, batch, results, "delete", run_id, now, counts):
+                if (link := links.get(int(row["task_id"]))) is not None:
+                    session.delete(link)
+                counts.written[SC_TO_SF]["delete"] += 1
 
 
 def _settle(
     session: Session,
-    row: dict[str, Any],
-    result: RecordResult,
+    batch: list[dict[str, Any]],
+    results: list[RecordResult],
     operation: str,
     run_id: int | None,
     now: dt.datetime,
     counts: LoadCounts,
-) -> bool:
-    """Record one record's outcome: close its open error, or open/extend one. True when it went through."""
-    task_id = _int(row.get("task_id"))
-    if result.ok:
-        if task_id is not None:
-            ledger.resolve_errors(session, direction=SC_TO_SF, now=now, task_ids=[task_id])
-        return True
-    ledger.record_error(
-        session, run_id=run_id, user_id=_int(row.get("user_id")), direction=SC_TO_SF, operation=operation,
-        error_code=result.error_code or "UNKNOWN_ERROR", message=result.message or "", now=now,
-        task_id=task_id, sf_id=row.get("sf_id"), payload={"fields": list(result.fields), "sent": row.get("sf_fields")},
-    )
-    link = session.get(TaskLink, task_id) if task_id is not None else None
-    if link is not None:
-        link.sync_state = "error"
-    counts.errors += 1
-    return False
+) -> list[tuple[dict[str, Any], RecordResult]]:
+    """Record one collection call's outcomes: close the open errors of the records that went through
+    (one query), open or extend an error for each refused one. Returns the records that went through."""
+    if len(results) != len(batch):
+        raise RuntimeError(f"Salesforce answered {len(results)} results for {len(batch)} records")
+    went_through = [(row, result) for row, result in zip(batch, results, strict=True) if result.ok]
+    ledger.resolve_errors(session, direction=SC_TO_SF, now=now,
+                          task_ids=[int(row["task_id"]) for row, _ in went_through if row.get("task_id") is not None])
+    refused = [(row, result) for row, result in zip(batch, results, strict=True) if not result.ok]
+    links = _links(session, [row.get("task_id") for row, _ in refused])
+    for row, result in refused:
+        task_id = _int(row.get("task_id"))
+        ledger.record_error(
+            session, run_id=run_id, user_id=_int(row.get("user_id")), direction=SC_TO_SF, operation=operation,
+            error_code=result.error_code or "UNKNOWN_ERROR", message=result.message or "", now=now,
+            task_id=task_id, sf_id=row.get("sf_id"),
+            payload={"fields": list(result.fields), "sent": row.get("sf_fields")},
+        )
+        if task_id is not None and (link := links.get(task_id)) is not None:
+            link.sync_state = "error"
+        counts.errors += 1
+    return went_through
 
 
 def _batches(frame: pd.DataFrame, size: int = 200) -> Iterator[list[dict[str, Any]]]:

@@ -1,0 +1,1 @@
+"""`make bench`: the sync's throughput, API calls against the floor and peak memory, measured and printed."""
