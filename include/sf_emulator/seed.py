@@ -24,7 +24,7 @@ from typing import Any
 
 from sf_emulator.org import Emulator
 from sf_emulator.records import CallContext
-from sf_emulator.schema import TASK, USER
+from sf_emulator.schema import CLOSED_STATUSES, TASK, USER
 from sf_emulator.sessions import hash_secret
 from sf_emulator.wire import ApiError, parse_datetime, to_storage
 
@@ -112,6 +112,14 @@ def _seed_row(emulator: Emulator, conn: Any, schema: Any, entry: Any, ctx: CallC
             values.setdefault("TimeZoneSidKey", "America/Los_Angeles")
             bookkeeping["emu_password_hash"] = hash_secret(extras.get("password", DEFAULT_PASSWORD))
             bookkeeping["emu_security_token"] = extras.get("security_token", DEFAULT_SECURITY_TOKEN)
+        # A history given in part is completed the way it would have happened: modified when
+        # created, stamped when modified, completed when last modified.
+        if "CreatedDate" in values:
+            values.setdefault("LastModifiedDate", values["CreatedDate"])
+        if "LastModifiedDate" in values:
+            values.setdefault("SystemModstamp", values["LastModifiedDate"])
+        if schema is TASK and values.get("Status") in CLOSED_STATUSES and values.get("LastModifiedDate"):
+            values.setdefault("CompletedDateTime", values["LastModifiedDate"])
         if schema is TASK and extras.get("DeletedDate"):
             bookkeeping["emu_deleted_at"] = to_storage(parse_datetime(str(extras["DeletedDate"])))
         seed_ctx = CallContext(ctx.user_id, extras.get("client", ctx.client), ctx.now)

@@ -109,3 +109,13 @@ def test_archiver_hides_old_closed_tasks_from_query_only(emu: EmulatorProcess, s
     archived = sf.query_all(f"SELECT IsArchived, SystemModstamp FROM Task WHERE Id = '{old_closed}'",
                             include_deleted=True)["records"]
     assert archived[0]["IsArchived"] is True and archived[0]["SystemModstamp"] == before
+
+
+def test_seeded_history_is_completed_consistently(emu: EmulatorProcess, sf: Salesforce) -> None:
+    emu.set_clock(T0)
+    created = "2024-05-09T08:00:00Z"
+    task_id = emu.seed(tasks=[{"Subject": "yesterday's", "Status": "Completed", "CreatedDate": created}])["tasks"][0]
+    task = sf.Task.get(task_id)
+    assert task["CreatedDate"] == task["LastModifiedDate"] == task["SystemModstamp"] == task["CompletedDateTime"] \
+        == "2024-05-09T08:00:00.000+0000"
+    assert sf.Task.updated(T0 - timedelta(days=1, hours=5), T0 - timedelta(days=1, hours=3))["ids"] == [task_id]
