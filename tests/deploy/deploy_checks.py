@@ -184,6 +184,21 @@ def ca_volume_problems(compose: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def emulator_reachability_problems(compose: Mapping[str, Any]) -> list[str]:
+    """The emulator listens on the container network and its certificate covers the host Airflow dials."""
+    command = compose["services"].get("sf-emulator", {}).get("command", [])
+    conn = str(compose["x-airflow-common"]["environment"].get("AIRFLOW_CONN_SALESFORCE_DEFAULT", ""))
+    default_url = re.search(r"\$\{SALESFORCE_INSTANCE_URL:-https://(?P<host>[^:/}]+)", conn)
+    problems = []
+    if "--host" not in command or command[command.index("--host") + 1] != "0.0.0.0":
+        problems.append("sf-emulator must listen on 0.0.0.0 (--host) to be reachable from other containers")
+    if default_url is None:
+        problems.append("salesforce_default has no default instance_url")
+    elif default_url["host"] not in [command[i + 1] for i, arg in enumerate(command) if arg == "--hostname"]:
+        problems.append(f"sf-emulator certificate does not cover {default_url['host']} (--hostname)")
+    return problems
+
+
 def executor_problems(compose: Mapping[str, Any]) -> list[str]:
     env = compose["x-airflow-common"]["environment"]
     problems = []

@@ -18,6 +18,7 @@ from deploy_checks import (
     connection_problems,
     dependency_problems,
     dockerfile_problems,
+    emulator_reachability_problems,
     executor_problems,
     healthcheck_problems,
     interpolate,
@@ -112,6 +113,15 @@ def test_emulator_ca_is_shared_read_only_with_every_airflow_component(compose: d
     worker["volumes"] = [v.replace(":ro", "") for v in worker["volumes"]]
     assert ca_volume_problems(compose) == [
         "airflow-worker: /opt/airflow/sf-emulator-ca should be sf-emulator-ca read-only, is ('sf-emulator-ca', 'rw')"
+    ]
+
+
+def test_emulator_is_reachable_under_the_name_in_the_connection(compose: dict[str, Any]) -> None:
+    assert emulator_reachability_problems(compose) == []
+    compose["services"]["sf-emulator"]["command"] = ["--port", "8443", "--state", "/var/lib/sf-emulator/org.sqlite3"]
+    assert emulator_reachability_problems(compose) == [
+        "sf-emulator must listen on 0.0.0.0 (--host) to be reachable from other containers",
+        "sf-emulator certificate does not cover sf-emulator (--hostname)",
     ]
 
 
