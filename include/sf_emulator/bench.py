@@ -6,9 +6,9 @@ tasks through the control plane's bulk generator, of which the newest
 simple-salesforce over HTTPS:
 
 * a paginated `queryAll` of the changed tasks (`query_all_iter`, 2,000 per page),
-* sObject Collection upserts by external id, 200 records per call (inserting, then updating),
 * a Bulk API 2.0 `queryAll` job over the same changed tasks,
-* a Bulk API 2.0 upsert job,
+* sObject Collection upserts by external id, 200 records per call (inserting, then updating),
+* Bulk API 2.0 upsert jobs (inserting, then updating),
 
 and reports records/s, the API calls each step spent (from the emulator's
 counters) and the emulator process's resident memory before seeding, after
@@ -185,12 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         changed = f"SELECT {FIELDS} FROM Task WHERE SystemModstamp > {since} ORDER BY SystemModstamp"  # noqa: S608
         keys = [f"bench-{n}" for n in range(args.upserts)]
         bench.measure(f"REST queryAll of changed tasks ({QUERY_PAGE:,}/page)", lambda: bench.rest_query_all(changed))
+        bench.measure(f"Bulk 2.0 queryAll job of changed tasks ({BULK_QUERY_PAGE:,}/page)",
+                      lambda: bench.bulk_query_all(changed))
         bench.measure(f"Collections upsert, inserting ({COLLECTION_BATCH}/call)",
                       lambda: bench.collection_upserts(iter(keys), "Inserted"))
         bench.measure(f"Collections upsert, updating ({COLLECTION_BATCH}/call)",
                       lambda: bench.collection_upserts(iter(keys), "Updated"))
-        bench.measure(f"Bulk 2.0 queryAll job of changed tasks ({BULK_QUERY_PAGE:,}/page)",
-                      lambda: bench.bulk_query_all(changed))
         bulk_keys = [f"bench-bulk-{n}" for n in range(args.upserts)]
         notes = []
         for phase in ("inserting", "updating"):

@@ -16,6 +16,7 @@ def test_bench_prints_every_step(capsys: pytest.CaptureFixture[str]) -> None:
     rows = {line.split("  ")[0]: line.split() for line in table.splitlines()}
     assert len(rows) == 7
     assert rows["REST queryAll of changed tasks (2,000/page)"][-4] == "40"
+    assert rows["Bulk 2.0 queryAll job of changed tasks (50,000/page)"][-4] == "40"
     assert rows["Collections upsert, updating (200/call)"][-4] == "30"
     assert rows["Collections upsert, updating (200/call)"][-1] == "1"  # one 200-record call
     assert rows["Bulk 2.0 upsert job, inserting"][-4] == "30"
