@@ -330,3 +330,13 @@ def test_a_row_with_the_wrong_number_of_values_fails_alone(emu: EmulatorProcess,
     failed = raw.get(f"jobs/ingest/{job_id}/failedResults").text
     assert failed.splitlines()[1] == '"","INVALID_FIELD:The row has 1 values but the header names 2 fields:--","short"'
     assert [t["Subject"] for t in emu.tasks()] == ["fine"]
+
+
+def test_all_ingest_records_in_one_call(sf: Salesforce) -> None:
+    (result,) = sf.bulk2.Task.insert(records=[{"Subject": "ok"}, {"Subject": "y" * 300}], wait=WAIT)
+
+    everything = sf.bulk2.Task.get_all_ingest_records(result["job_id"])
+
+    assert [r["Subject"] for r in everything["successfulRecords"]] == ["ok"]
+    assert [r["sf__Error"].split(":")[0] for r in everything["failedRecords"]] == ["STRING_TOO_LONG"]
+    assert everything["unprocessedRecords"] == []

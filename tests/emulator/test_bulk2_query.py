@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -210,3 +211,14 @@ def test_a_bad_session_is_refused(raw_as) -> None:
                                                                         "query": "SELECT Id FROM Task"})
     assert response.status_code == 401
     assert response.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+
+
+def test_download_writes_one_file_per_page(emu: EmulatorProcess, sf: Salesforce, tmp_path: Path) -> None:
+    emu.generate_tasks(5)
+
+    pages = sf.bulk2.Task.download("SELECT Id FROM Task", path=str(tmp_path), max_records=2, wait=WAIT)
+
+    assert [p["number_of_records"] for p in pages] == [2, 2, 1]
+    assert pages[-1]["locator"] == ""
+    ids = [r["Id"] for p in pages for r in rows_of(Path(p["file"]).read_text())]
+    assert len(set(ids)) == 5
