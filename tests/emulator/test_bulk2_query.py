@@ -222,3 +222,14 @@ def test_download_writes_one_file_per_page(emu: EmulatorProcess, sf: Salesforce,
     assert pages[-1]["locator"] == ""
     ids = [r["Id"] for p in pages for r in rows_of(Path(p["file"]).read_text())]
     assert len(set(ids)) == 5
+
+
+def test_results_use_the_jobs_delimiter_and_line_ending(emu: EmulatorProcess, raw: RawApi) -> None:
+    emu.seed(tasks=[{"Subject": "a|b"}])
+    response = raw.post("jobs/query", json={"operation": "query", "query": "SELECT Subject, Type FROM Task",
+                                            "columnDelimiter": "PIPE", "lineEnding": "CRLF"})
+    wait_for(raw, response.json()["id"])
+
+    results = raw.get(f"jobs/query/{response.json()['id']}/results")
+
+    assert results.text == '"Subject"|"Type"\r\n"a|b"|\r\n'
