@@ -146,10 +146,13 @@ def _generate_tasks(emulator: Emulator, conn: Any, spec: Any, ctx: CallContext) 
         start = parse_datetime(spec["modstamp_from"]) if spec.get("modstamp_from") else end - timedelta(days=1)
     except ValueError as exc:
         raise SeedError(f"generate_tasks: {exc}") from None
-    owners = spec.get("owner_ids") or [
-        r["Id"] for r in conn.execute("SELECT Id FROM sf_user WHERE IsActive = 1 ORDER BY Id")]
+    active = [r["Id"] for r in conn.execute("SELECT Id FROM sf_user WHERE IsActive = 1 ORDER BY Id")]
+    owners = spec.get("owner_ids") or active
     if not owners:
         raise SeedError("generate_tasks: the org has no active users to own the tasks")
+    unknown = sorted(set(map(str, owners)) - set(active))
+    if unknown:
+        raise SeedError(f"generate_tasks: owner_ids must be active users; not: {', '.join(unknown)}")
     prefix = str(spec.get("subject_prefix", "Generated task"))
     ids = emulator.records.new_ids(TASK, count)
     step = (end - start) / count

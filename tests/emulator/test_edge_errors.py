@@ -77,6 +77,7 @@ def test_control_plane_rejects_bad_bodies(emu: EmulatorProcess) -> None:
     for method, path, body, message in (
         ("POST", "seed", {"accounts": []}, "unknown seed keys"),
         ("POST", "seed", {"generate_tasks": {"count": -1}}, "generate_tasks"),
+        ("POST", "seed", {"generate_tasks": {"count": 5, "owner_ids": ["0055e0000000005AAA"]}}, "active users"),
         ("POST", "seed", {"tasks": [{"ActivityDate": "someday"}]}, "JSON_PARSER_ERROR"),
         ("POST", "limits", {"daily_api_requests": -5}, "non-negative"),
         ("POST", "clock", {"advance_seconds": "soon"}, "number"),
