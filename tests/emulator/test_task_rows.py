@@ -176,3 +176,17 @@ def test_user_records_are_read_only_through_the_api(sf: Salesforce) -> None:
     with pytest.raises(SalesforceRefusedRequest) as info:
         sf.User.create({"LastName": "Nope"})
     assert _error(info)["errorCode"] == "INSUFFICIENT_ACCESS_OR_READONLY"
+
+
+def test_concurrent_writers_get_distinct_ids(emu: EmulatorProcess) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def writer(n: int) -> list[str]:
+        sf = Salesforce(instance_url=emu.instance_url, session_id=emu.session_id, session=emu.requests_session())
+        return [sf.Task.create({"Subject": f"w{n}-{i}"})["id"] for i in range(25)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = [task_id for batch in pool.map(writer, range(8)) for task_id in batch]
+    assert len(set(ids)) == 200
+    assert sorted(t["Id"] for t in emu.tasks()) == sorted(ids)
+    assert emu.counters()["by_resource"]["sobject"] == 200
