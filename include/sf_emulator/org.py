@@ -23,7 +23,6 @@ from sf_emulator.tasks import RECYCLE_BIN_RETENTION, archive_tasks, purge_recycl
 from sf_emulator.wire import to_storage
 
 POD = "5e0000"
-API_VERSION = "59.0"
 
 
 class Emulator:

@@ -117,10 +117,6 @@ class EmulatorProcess:
                  tb: TracebackType | None) -> None:
         self.stop()
 
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
     # -- connection details ----------------------------------------------------------------------------------
     def _field(self, name: str) -> Any:
         if not self._info:

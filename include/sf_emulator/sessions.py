@@ -74,9 +74,3 @@ class Sessions:
         with self._lock:
             self._cache.clear()
         return count
-
-    def reload(self) -> None:
-        """Re-read the session table (after a wipe that kept it, or a reset that dropped it)."""
-        rows = self._store.read("SELECT token, user_id FROM session")
-        with self._lock:
-            self._cache = {row["token"]: row["user_id"] for row in rows}

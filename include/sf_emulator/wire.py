@@ -26,11 +26,6 @@ def to_storage(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def from_storage(text: str) -> datetime:
-    """Inverse of `to_storage`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
 def storage_to_wire(text: str | None) -> str | None:
     """'2024-05-01T12:34:56.000Z' -> '2024-05-01T12:34:56.000+0000' (None stays None)."""
     if text is None:
