@@ -43,6 +43,12 @@ def _window(start_text: str | None, end_text: str | None, now: datetime, lookbac
     return start, end
 
 
+def _ceil_minute(moment: datetime) -> datetime:
+    """Round up to the minute: reporting an earlier time would claim purged deletions are still there."""
+    floor = moment.replace(second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(minutes=1)
+
+
 def get_updated(org: Emulator, schema: ObjectSchema, start: str | None, end: str | None) -> dict:
     """Ids whose SystemModstamp falls in [start, end), deleted rows excluded."""
     lo, hi = _window(start, end, org.clock.now(), UPDATED_LOOKBACK)
@@ -74,6 +80,6 @@ def get_deleted(org: Emulator, schema: ObjectSchema, start: str | None, end: str
         records = [{"id": r["Id"], "deletedDate": storage_to_wire(r["emu_deleted_at"])} for r in rows]
     return {
         "deletedRecords": records,
-        "earliestDateAvailable": storage_to_wire(org.earliest_deleted_available()[:16] + ":00.000Z"),
+        "earliestDateAvailable": to_wire(_ceil_minute(parse_datetime(org.earliest_deleted_available()))),
         "latestDateCovered": to_wire(hi),
     }

