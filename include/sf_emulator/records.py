@@ -106,14 +106,16 @@ def malformed_id(label: str, value: Any, field: str | None = None) -> ApiError:
 
 def coerce(spec: FieldSpec, value: Any) -> Any:
     """A JSON value as the storage value of `spec`, or the error Salesforce's deserializer gives."""
-    if value is None:
-        return None
     if spec.type == "boolean":
+        if value is None:
+            return 0  # a checkbox set to null is false in Salesforce
         if isinstance(value, bool):
             return int(value)
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return int(value.lower() == "true")
         raise _json_error(spec, value)
+    if value is None:
+        return None
     if spec.type in ("int", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _json_error(spec, value)

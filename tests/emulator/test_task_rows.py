@@ -65,6 +65,9 @@ def test_reminder_fields(sf: Salesforce) -> None:
     task_id = sf.Task.create({"ReminderDateTime": "2024-05-01T08:30:00+02:00", "IsReminderSet": True})["id"]
     task = sf.Task.get(task_id)
     assert (task["ReminderDateTime"], task["IsReminderSet"]) == ("2024-05-01T06:30:00.000+0000", True)
+    sf.Task.update(task_id, {"ReminderDateTime": None, "IsReminderSet": None})
+    cleared = sf.Task.get(task_id)
+    assert (cleared["ReminderDateTime"], cleared["IsReminderSet"]) == (None, False)
 
 
 @pytest.mark.parametrize(
