@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         # Idle keep-alive TLS connections from clients hold a graceful shutdown open;
         # one second is plenty for an in-flight emulator request to finish.
         config = uvicorn.Config(create_app(org), ssl_certfile=str(tls.server_cert), ssl_keyfile=str(tls.server_key),
-                                log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=1)
+                                log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=1,
+                                date_header=False)  # the app stamps Date from the emulator's own clock
         # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; ending
         # with SystemExit(0) instead lets the state be closed and temporary files removed.
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from email.utils import format_datetime
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -60,6 +61,8 @@ def create_app(org: Emulator) -> FastAPI:
             response = await call_next(request)
         if path.startswith(_DATA):
             response.headers["Sforce-Limit-Info"] = org.accounting.limit_header()
+        # Clients read the server's time from Date (as from Salesforce's); it follows the movable clock.
+        response.headers["Date"] = format_datetime(org.clock.now(), usegmt=True)
         return response
 
     @app.exception_handler(ApiError)
