@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from airflow_stack import pg, procs
 from airflow_stack.client import AirflowClient
+from airflow_stack.emulator import StackEmulator
 from airflow_stack.hostname import HOSTNAME_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,8 +39,10 @@ EXECUTORS = ("CeleryExecutor", "LocalExecutor")
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 USERNAME = "admin"
-# Inherited settings that would leak another Airflow home into the stack.
-_FOREIGN_ENV_PREFIXES = ("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_")
+# Inherited settings that would leak another Airflow home or Sales Connect store into the stack
+# (e.g. SALES_CONNECT_DB_URL outranks the stack's sales_connect_db connection); pass what a
+# stack should have through ``extra_env``.
+_FOREIGN_ENV_PREFIXES = ("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_", "SALES_CONNECT_")
 _FOREIGN_ENV_KEYS = ("AIRFLOW_HOME", "AIRFLOW_CONFIG", "SALESFORCE_CA_BUNDLE")
 
 
@@ -126,6 +129,7 @@ class AirflowStack:
         self.base_url = f"http://127.0.0.1:{self.api_port}"
         self.worker_names = [f"worker{i}@{socket.gethostname()}" for i in range(1, self.workers + 1)]
         self.emulator_info: dict[str, Any] | None = None
+        self._emulator: StackEmulator | None = None
         self._records: list[procs.ProcessRecord] = []
         self._popens: list[subprocess.Popen] = []
         self._client: AirflowClient | None = None
@@ -164,6 +168,8 @@ class AirflowStack:
 
     def stop(self) -> list[int]:
         """End every process (descendants included), drop the databases and Redis keys; return the pids ended."""
+        if self._emulator is not None:
+            self._emulator.stop()
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -248,7 +254,7 @@ class AirflowStack:
         return record
 
     def _start_emulator(self) -> None:
-        """Start the Salesforce emulator and wire ``salesforce_default`` + ``SALESFORCE_CA_BUNDLE`` to it."""
+        """Start the Salesforce emulator and wire ``salesforce_default`` to it."""
         state = self.home / "sf_emulator" / "org.sqlite3"
         state.parent.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "sf_emulator", "--port", str(_free_port()), "--state", str(state)]
@@ -267,10 +273,22 @@ class AirflowStack:
 
         _wait("sf-emulator", announced, 60, record.log)
         self.emulator_info = info
-        self._env["SALESFORCE_CA_BUNDLE"] = info["ca_bundle"]
-        self._env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = json.dumps(
-            {"conn_type": "salesforce", "password": info["session_id"], "extra": {"instance_url": info["instance_url"]}}
-        )
+        self._emulator = StackEmulator(info, record.log)
+        self._env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = json.dumps(self._salesforce_conn())
+
+    def _salesforce_conn(self) -> dict[str, Any]:
+        """``salesforce_default`` as the sync reads it: OAuth client credentials at the emulator, its CA.
+
+        A fresh token per (re)connect, so a long run or a restarted emulator never leaves the
+        workers holding an expired session (task_sync.connections).
+        """
+        assert self._emulator is not None and self.emulator_info is not None
+        extra = {
+            "instance_url": self.emulator_info["instance_url"],
+            **self._emulator.client_credentials(),
+            "ca_bundle": self.emulator_info["ca_bundle"],
+        }
+        return {"conn_type": "salesforce", "extra": extra}
 
     def _migrate(self) -> None:
         log = self.home / "logs" / "db-migrate.log"
@@ -400,6 +418,13 @@ class AirflowStack:
         if self._client is None:
             self._client = AirflowClient(self.base_url, USERNAME, self.password)
         return self._client
+
+    @property
+    def emulator(self) -> StackEmulator:
+        """The control plane of the stack's Salesforce emulator (seed, faults, counters, task rows)."""
+        if self._emulator is None:
+            raise StackError("this stack runs without the Salesforce emulator")
+        return self._emulator
 
     @property
     def username(self) -> str:

@@ -1,33 +1,26 @@
 """Probe DAG for the local stack: a task reaches both connections the stack wires up.
 
-``salesforce_default`` is used the way the sync uses it against the emulator:
-direct mode (session id from the connection's password, ``instance_url``
-extra) over HTTPS verified with the CA bundle named by ``SALESFORCE_CA_BUNDLE``.
+``salesforce_default`` is read exactly as the sync reads it (``task_sync.connections``:
+OAuth client credentials at the emulator's instance, HTTPS verified with the
+connection's ``ca_bundle``), so a stack this DAG passes on runs the real sync.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
-import requests
-from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 from airflow.sdk import BaseHook, dag, task
 from sqlalchemy import URL, create_engine, text
+
+from task_sync.connections import open_gateway
 
 
 @dag(dag_id="stack_connections", schedule=None, start_date=datetime(2026, 1, 1, tzinfo=UTC), catchup=False)
 def stack_connections() -> None:
     @task
     def salesforce_users() -> int:
-        conn = BaseHook.get_connection("salesforce_default")
-        session = requests.Session()
-        session.verify = os.environ["SALESFORCE_CA_BUNDLE"]
-        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment override session.verify;
-        # machines that set them (for a proxy) would otherwise reject the emulator's certificate.
-        session.trust_env = False
-        hook = SalesforceHook(salesforce_conn_id="salesforce_default", session_id=conn.password, session=session)
-        return hook.get_conn().query("SELECT Id FROM User")["totalSize"]
+        gateway = open_gateway()
+        return sum(len(page) for page in gateway.query_pages("SELECT Id FROM User"))
 
     @task
     def sales_connect_database() -> str:
