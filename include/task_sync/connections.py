@@ -88,9 +88,9 @@ def direct_connector(instance_url: str, session_id: str, ca_bundle: str | None =
     return connect
 
 
-def open_gateway(conn_id: str = SALESFORCE_CONN_ID) -> SalesforceGateway:
+def open_gateway(conn_id: str = SALESFORCE_CONN_ID, *, bulk_wait: float = 2.0) -> SalesforceGateway:
     """The gateway the DAG's tasks use."""
-    return SalesforceGateway(hook_connector(conn_id))
+    return SalesforceGateway(hook_connector(conn_id), bulk_wait=bulk_wait)
 
 
 def _trust(session: requests.Session, extras: dict[str, Any]) -> None:

@@ -233,11 +233,20 @@ def apply_to_salesforce(
     run_id: int | None,
     now: dt.datetime,
     counts: LoadCounts,
+    bulk_threshold: int = 10_000,
 ) -> None:
-    """Push Sales Connect's changes. Raises ``ApiLimitExceeded`` untouched (the caller stops the run)."""
+    """Push Sales Connect's changes. Raises ``ApiLimitExceeded`` untouched (the caller stops the run).
+
+    Up to ``bulk_threshold`` records of one kind go in sObject Collections of 200, each call's links
+    committed before the next call; more go in one Bulk API 2.0 job (a handful of calls whatever the
+    volume), settled 200 at a time afterwards.
+    """
     direction = plan.sc_to_sf
-    for batch in _batches(direction.creates):
-        results = gateway.upsert([r["sf_fields"] for r in batch], EXTERNAL_ID_FIELD)
+    creates = _sent(records(direction.creates), bulk_threshold,
+                    lambda rows: gateway.upsert([r["sf_fields"] for r in rows], EXTERNAL_ID_FIELD),
+                    lambda rows: gateway.bulk_write("upsert", [r["sf_fields"] for r in rows],
+                                                    key=EXTERNAL_ID_FIELD, external_id_field=EXTERNAL_ID_FIELD))
+    for batch, results in creates:
         with session_factory() as session:
             links = _links(session, [r["task_id"] for r in batch])
             for row, result in _settle(session, batch, results, "create", run_id, now, counts):
@@ -248,22 +257,45 @@ def apply_to_salesforce(
                 _store_agreement(link, {**row, "sf_id": result.sf_id}, sc_seq=_int(row["sc_seq"]), now=now)
                 counts.written[SC_TO_SF]["create"] += 1
     for kind, frame in (("update", direction.updates), ("complete", direction.completions)):
-        for batch in _batches(frame):
-            results = gateway.update([{"Id": r["sf_id"], **r["sf_fields"]} for r in batch])
+        updates = _sent(records(frame), bulk_threshold,
+                        lambda rows: gateway.update([{"Id": r["sf_id"], **r["sf_fields"]} for r in rows]),
+                        lambda rows: gateway.bulk_write("update", [{"Id": r["sf_id"], **r["sf_fields"]} for r in rows],
+                                                        key="Id"))
+        for batch, results in updates:
             with session_factory() as session:
                 links = _links(session, [r["task_id"] for r in batch])
                 for row, _result in _settle(session, batch, results, "update", run_id, now, counts):
                     if (link := links.get(int(row["task_id"]))) is not None:
                         _store_agreement(link, row, sc_seq=_int(row["sc_seq"]), now=now)
                     counts.written[SC_TO_SF][kind] += 1
-    for batch in _batches(direction.deletions):
-        results = gateway.delete([r["sf_id"] for r in batch])
+    deletions = _sent(records(direction.deletions), bulk_threshold,
+                      lambda rows: gateway.delete([r["sf_id"] for r in rows]),
+                      lambda rows: gateway.bulk_write("delete", [{"Id": r["sf_id"]} for r in rows], key="Id"))
+    for batch, results in deletions:
         with session_factory() as session:
             links = _links(session, [r["task_id"] for r in batch])
             for row, _result in _settle(session, batch, results, "delete", run_id, now, counts):
                 if (link := links.get(int(row["task_id"]))) is not None:
                     session.delete(link)
                 counts.written[SC_TO_SF]["delete"] += 1
+
+
+Send = Callable[[list[dict[str, Any]]], list[RecordResult]]
+
+
+def _sent(
+    rows: list[dict[str, Any]], bulk_threshold: int, by_collection: Send, by_bulk: Send, size: int = 200
+) -> Iterator[tuple[list[dict[str, Any]], list[RecordResult]]]:
+    """Send ``rows`` and yield them with their results, 200 at a time, so each slice is settled
+    (links committed) before the next collection call goes out."""
+    if len(rows) > bulk_threshold:
+        results = by_bulk(rows)
+        for start in range(0, len(rows), size):
+            yield rows[start : start + size], results[start : start + size]
+        return
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        yield batch, by_collection(batch)
 
 
 def _settle(
@@ -296,12 +328,6 @@ def _settle(
             link.sync_state = "error"
         counts.errors += 1
     return went_through
-
-
-def _batches(frame: pd.DataFrame, size: int = 200) -> Iterator[list[dict[str, Any]]]:
-    rows = records(frame)
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def resolved_imports(session: Session, plan: SyncPlan, now: dt.datetime) -> None:

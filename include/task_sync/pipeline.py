@@ -66,6 +66,10 @@ DELETIONS_KEY = "deletions"  # the run-wide getDeleted cursor in the ledger
 PREVIEW_LIMIT = 200
 
 
+class RunIncomplete(RuntimeError):
+    """A shard did not finish; what it did is recorded and the next run picks up the rest."""
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What a task needs to know about its DAG run; built from Airflow's context or by tests."""
@@ -104,7 +108,7 @@ class RunContext:
             preview_enable=bool(params.get("preview_enable")),
             prior_watermarks=prior if isinstance(prior, Mapping) else None,
             settings=settings,
-            gateway_factory=lambda: open_gateway(settings.salesforce_conn_id),
+            gateway_factory=lambda: open_gateway(settings.salesforce_conn_id, bulk_wait=settings.bulk_poll_seconds),
         )
 
     @property
@@ -120,7 +124,9 @@ class RunContext:
         return Store(self.store_url)
 
     def gateway(self) -> SalesforceGateway:
-        return (self.gateway_factory or (lambda: open_gateway(self.settings.salesforce_conn_id)))()
+        if self.gateway_factory is not None:
+            return self.gateway_factory()
+        return open_gateway(self.settings.salesforce_conn_id, bulk_wait=self.settings.bulk_poll_seconds)
 
     def folder(self) -> Path:
         return run_folder(self.settings.work_dir, self.dag_run_id)
@@ -258,10 +264,15 @@ def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         )
         linked_ids = extract.linked_sf_ids(session, shard["user_ids"]) if shard["reconcile"] else []
     gateway = run.gateway()
-    queries = soql.incremental_queries(shard["owner_ids"], start, server_now)
+    # An incremental read is open-ended: the Date header that set server_now has whole seconds, so
+    # a change stamped in the second before the run would otherwise wait a run. The watermark
+    # stays server_now, so anything read beyond it is read again next run (harmless: versions).
+    # A backfill replays exactly its window.
+    end = server_now if run.is_backfill else None
+    queries = soql.incremental_queries(shard["owner_ids"], start, end)
     if shard["fresh_floor"] and dt.datetime.fromisoformat(shard["fresh_floor"]) < start:
         fresh_owners = _owners_of(store, shard["fresh_user_ids"])
-        queries += soql.incremental_queries(fresh_owners, dt.datetime.fromisoformat(shard["fresh_floor"]), server_now)
+        queries += soql.incremental_queries(fresh_owners, dt.datetime.fromisoformat(shard["fresh_floor"]), end)
     sf = extract.read_salesforce(gateway, queries, retry_sf_ids=retry_sf)
     deleted = read_frame(shard["deleted_path"])
     if linked_ids:
@@ -377,7 +388,8 @@ def load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     status, message = "success", None
     try:
         load.apply_to_salesforce(
-            gateway, lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now, counts=counts
+            gateway, lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now, counts=counts,
+            bulk_threshold=run.settings.bulk_threshold,
         )
     except ApiLimitExceeded as exc:
         status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"
@@ -491,7 +503,7 @@ def report(
     if not run.dry_run:
         remove_run_folder(run.settings.work_dir, run.dag_run_id)
     if status == "failed":
-        raise RuntimeError(f"sync run {run.dag_run_id} did not finish: {message}")
+        raise RunIncomplete(f"sync run {run.dag_run_id} did not finish: {message}")
     return {"status": status, "api_calls": api_calls, "counts": totals}
 
 

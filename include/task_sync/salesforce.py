@@ -19,8 +19,10 @@ The sync never talks to ``simple-salesforce`` directly; it goes through
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import email.utils
+import io
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -141,6 +143,7 @@ class SalesforceGateway:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        bulk_wait: float = 2.0,
     ) -> None:
         self._connector = connector
         self._session = session or requests.Session()
@@ -148,6 +151,7 @@ class SalesforceGateway:
         self._session.hooks["response"].append(self.meter)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._bulk_wait = bulk_wait  # seconds between Bulk API job polls
         self._sf = self._connect()
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -265,6 +269,49 @@ class SalesforceGateway:
                 results.append(result)
         return results
 
+    def bulk_write(
+        self, operation: str, records: Sequence[dict[str, Any]], *, key: str, external_id_field: str = "Id"
+    ) -> list[RecordResult]:
+        """Bulk API 2.0 ingest (``upsert``, ``update`` or ``delete``) for volumes where 200-record
+        collections would cost hundreds of calls; a job costs a handful whatever its size.
+
+        Results come back per job as CSV (successes, failures, unprocessed) and are matched to the
+        request by ``key`` (the external id for upserts, ``Id`` otherwise), in request order. A
+        retried job is harmless: upserts match on the external id, updates and deletes on Id.
+        """
+        if not records:
+            return []
+        columns = list(dict.fromkeys(k for r in records for k in r))
+        rows = [{c: _csv_value(r.get(c, ""), c in r) for c in columns} for r in records]
+
+        def send(sf: Salesforce) -> list[dict[str, Any]]:
+            handler = sf.bulk2.Task
+            if operation == "upsert":
+                return handler.upsert(records=rows, external_id_field=external_id_field, wait=self._bulk_wait)
+            if operation in ("update", "delete"):
+                return getattr(handler, operation)(records=rows, wait=self._bulk_wait)
+            raise ValueError(f"unsupported Bulk API operation {operation!r}")
+
+        jobs = self._call(send)
+        outcomes: dict[str, RecordResult] = {}
+        for job in jobs:
+            job_id = job["job_id"]
+            for row in _csv_rows(self._call(lambda sf, j=job_id: sf.bulk2.Task.get_successful_records(j))):
+                outcomes[row.get(key) or row["sf__Id"]] = RecordResult(
+                    ok=True, sf_id=row["sf__Id"], created=row.get("sf__Created", "").lower() == "true")
+            if int(job.get("numberRecordsFailed") or 0):
+                for row in _csv_rows(self._call(lambda sf, j=job_id: sf.bulk2.Task.get_failed_records(j))):
+                    code, _, message = row.get("sf__Error", "UNKNOWN_ERROR").partition(":")
+                    outcomes[row.get(key) or row.get("sf__Id", "")] = RecordResult(
+                        ok=False, sf_id=row.get("sf__Id") or None, error_code=code or "UNKNOWN_ERROR",
+                        message=message.rstrip(":- ") or "Salesforce refused the record")
+        return [
+            outcomes.get(str(r.get(key)), RecordResult(
+                ok=False, error_code="BULK_NOT_PROCESSED",
+                message="the Bulk API job did not process this record; it is retried on the next run"))
+            for r in records
+        ]
+
     def _collection(self, method: str, path: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
         results: list[RecordResult] = []
         for chunk in _chunks(list(records), COLLECTION_LIMIT):
@@ -302,6 +349,21 @@ def _record_result(raw: dict[str, Any]) -> RecordResult:
         message="; ".join(e.get("message", "") for e in errors) or "Salesforce refused the record",
         fields=tuple(first.get("fields") or ()),
     )
+
+
+def _csv_value(value: Any, present: bool) -> str:
+    """A Bulk API CSV field: ``#N/A`` clears a field, an empty field leaves it as it is."""
+    if not present:
+        return ""
+    if value is None:
+        return "#N/A"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _csv_rows(text: str | None) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text))) if text else []
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

@@ -35,6 +35,7 @@ class SyncSettings:
     work_dir: Path
     salesforce_conn_id: str
     bulk_threshold: int
+    bulk_poll_seconds: float
 
     @classmethod
     def from_env(cls) -> SyncSettings:
@@ -50,4 +51,6 @@ class SyncSettings:
             salesforce_conn_id=os.environ.get("SALES_CONNECT_SALESFORCE_CONN_ID", "salesforce_default"),
             # Above this many writes of one kind, a shard uses Bulk API 2.0 instead of collections.
             bulk_threshold=_int("SALES_CONNECT_SYNC_BULK_THRESHOLD", 10_000),
+            # How long to wait between polls of a Bulk API job's state.
+            bulk_poll_seconds=float(os.environ.get("SALES_CONNECT_SYNC_BULK_POLL_SECONDS") or 2.0),
         )
