@@ -84,7 +84,8 @@ def _stamp_task_changes(session: Session, _flush: UOWTransaction, _instances: An
     hard_deleted = [obj for obj in session.deleted if isinstance(obj, Task)]
     if hard_deleted:
         raise ChangeCaptureError("tasks are deleted by tombstone (deleted_at), never removed; the sync would miss it")
-    changed = [obj for obj in session.new if isinstance(obj, Task)]
+    inserted = {obj for obj in session.new if isinstance(obj, Task)}  # session.new is rebuilt per access
+    changed = list(inserted)
     changed += [obj for obj in session.dirty if isinstance(obj, Task) and _row_changes(obj)]
     if not changed:
         return
@@ -105,7 +106,7 @@ def _stamp_task_changes(session: Session, _flush: UOWTransaction, _instances: An
         return
     for obj, seq in zip(fresh, _draw(session, len(fresh)), strict=True):
         obj.change_seq = seq
-        obj.version = 1 if obj in session.new else obj.version + 1
+        obj.version = 1 if obj in inserted else obj.version + 1
         stamped.add(obj)
 
 
