@@ -224,12 +224,15 @@ def _shard_windows(
             deleted = deleted_window(global_mark.sf_deleted_until if global_mark else None, server_now,
                                      run.settings.overlap)
             for user in fresh:
-                if user.first_enabled_at and user.disabled_at and user.id not in overrides:
-                    reenabled = reenable_deleted_window(user.disabled_at, server_now)
+                # Switched back on after syncing before: catch up from the user's last sync. (Not from
+                # disabled_at: the store clears it when sync is switched on again.)
+                off_since = user.last_synced_at
+                if off_since is not None and user.id not in overrides:
+                    reenabled = reenable_deleted_window(off_since, server_now)
                     reconcile = reconcile or reenabled.needs_reconciliation
                     if reenabled.window:
                         deleted_start.append(reenabled.window.start)
-                    start = min(start, user.disabled_at)
+                    start = min(start, off_since)
             reconcile = reconcile or (deleted.needs_reconciliation and global_mark is not None)
         if deleted.window:
             deleted_start.append(deleted.window.start)
