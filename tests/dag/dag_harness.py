@@ -46,6 +46,7 @@ class SyncHarness:
     def __init__(self, emu: EmulatorProcess, dag: Any, store_url: str) -> None:
         self.emu = emu
         self.dag = dag
+        self._default_params = {name: param.value for name, param in dag.params.items()}
         migrate(store_url)
         self.store = Store(store_url)
         self.sf = Salesforce(instance_url=emu.instance_url, session_id=emu.session_id,
@@ -177,8 +178,14 @@ class SyncHarness:
 
     def run(self, *, expect: str | tuple[str, ...] = ("success",), logical_date: dt.datetime | None = None,
             **conf: Any) -> SyncRun:
-        """One real DAG run; returns its sync history row (and checks the DAG run's state)."""
-        dag_run = self.dag.test(logical_date=logical_date, run_conf=conf or None)
+        """One real DAG run; returns its sync history row (and checks the DAG run's state).
+
+        Every param is passed, defaults included: in one process, Airflow's ``process_params``
+        resolves the run's conf into the task's own ``Param`` objects, so a value given to one run
+        (``full_reconcile=True``) would otherwise stay in force for every later run of the session.
+        """
+        run_conf = {**self._default_params, **conf}
+        dag_run = self.dag.test(logical_date=logical_date, run_conf=run_conf)
         with self.store.session() as s:
             history = s.scalars(select(SyncRun).where(SyncRun.dag_run_id == dag_run.run_id)).one()
         expected = (expect,) if isinstance(expect, str) else expect
