@@ -18,6 +18,9 @@ from sales_connect import repository as repo
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncConflict, SyncError, SyncRun, Task, TaskLink
 from sf_emulator.process import EmulatorProcess
+from task_sync.connections import direct_connector
+from task_sync.pipeline import RunContext
+from task_sync.salesforce import SalesforceGateway
 
 # The emulator's default org has these active reps (besides the integration user).
 REP_USERNAMES = (
@@ -49,6 +52,7 @@ class SyncHarness:
         self._default_params = {name: param.value for name, param in dag.params.items()}
         migrate(store_url)
         self.store = Store(store_url)
+        self.store_url = store_url
         self.sf = Salesforce(instance_url=emu.instance_url, session_id=emu.session_id,
                              session=emu.requests_session())
         users = self.sf.query("SELECT Id, Username FROM User WHERE IsActive = true")["records"]
@@ -170,11 +174,33 @@ class SyncHarness:
         with self.store.session() as s:
             return list(s.scalars(select(SyncConflict).order_by(SyncConflict.id)))
 
+    def error(self, error_id: int) -> SyncError:
+        with self.store.session() as s:
+            error = s.get(SyncError, error_id)
+            assert error is not None
+            return error
+
     def open_errors(self) -> list[SyncError]:
         with self.store.session() as s:
             return list(s.scalars(select(SyncError).where(SyncError.resolved_at.is_(None))))
 
+    # -- faults ---------------------------------------------------------------------------------
+
+    def armed_faults(self) -> list[dict[str, Any]]:
+        """Request faults still waiting to be served (an empty list proves each one was hit)."""
+        return self.emu.control("GET", "faults")["requests"]
+
     # -- runs -----------------------------------------------------------------------------------
+
+    def pipeline_run(self, dag_run_id: str, run_type: str = "manual", **fields: Any) -> RunContext:
+        """A run driven step by step through ``task_sync.pipeline`` (to stop it where a worker could die)."""
+        emu = self.emu
+        return RunContext(
+            dag_run_id=dag_run_id, run_type=run_type, store_url=self.store_url,
+            gateway_factory=lambda: SalesforceGateway(direct_connector(emu.instance_url, emu.session_id,
+                                                                       emu.ca_bundle)),
+            **fields,
+        )
 
     def run(self, *, expect: str | tuple[str, ...] = ("success",), logical_date: dt.datetime | None = None,
             **conf: Any) -> SyncRun:
