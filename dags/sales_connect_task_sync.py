@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from airflow.sdk import (
@@ -16,9 +18,12 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
+from airflow.sdk.exceptions import AirflowFailException
 
 from task_sync import pipeline
+from task_sync.salesforce import ApiLimitExceeded
 from task_sync.settings import DAG_ID, SYNC_REQUESTS_ASSET_URI
+from task_sync.windows import WindowTooOldError
 
 SYNC_REQUESTS = Asset(name="sales_connect_sync_requests", uri=SYNC_REQUESTS_ASSET_URI)
 SCHEDULE = os.environ.get("SALES_CONNECT_SYNC_CRON", "*/5 * * * *")
@@ -33,6 +38,20 @@ RETRIES: dict[str, Any] = {
 
 def _run() -> pipeline.RunContext:
     return pipeline.RunContext.from_airflow(get_current_context())
+
+
+@contextmanager
+def _no_retry_for_permanent_faults() -> Iterator[None]:
+    """Fail the task at once, without Airflow retries, when retrying minutes later cannot help.
+
+    A spent API allowance (a rolling 24-hour window), a backfill window older than Salesforce
+    can answer, and a run whose shards did not finish (the next run retries them, not this
+    one) would otherwise hold the only run slot (``max_active_runs=1``) through every retry.
+    """
+    try:
+        yield
+    except (ApiLimitExceeded, WindowTooOldError, pipeline.RunIncomplete) as exc:
+        raise AirflowFailException(str(exc)) from exc
 
 
 @dag(
@@ -57,7 +76,8 @@ def _run() -> pipeline.RunContext:
 def sales_connect_task_sync() -> None:
     @task
     def plan() -> dict[str, Any]:
-        return pipeline.plan_run(_run())
+        with _no_retry_for_permanent_faults():
+            return pipeline.plan_run(_run())
 
     @task
     def shards(run_plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,23 +85,28 @@ def sales_connect_task_sync() -> None:
 
     @task(max_active_tis_per_dagrun=4)
     def extract(shard: dict[str, Any]) -> dict[str, Any]:
-        return pipeline.extract_shard(_run(), shard)
+        with _no_retry_for_permanent_faults():
+            return pipeline.extract_shard(_run(), shard)
 
     @task
     def diff(extracted: dict[str, Any]) -> dict[str, Any]:
-        return pipeline.diff_shard(_run(), extracted)
+        with _no_retry_for_permanent_faults():
+            return pipeline.diff_shard(_run(), extracted)
 
     @task(max_active_tis_per_dagrun=4)
     def load(diffed: dict[str, Any]) -> dict[str, Any]:
-        return pipeline.load_shard(_run(), diffed)
+        with _no_retry_for_permanent_faults():
+            return pipeline.load_shard(_run(), diffed)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def publish_watermarks(run_plan: dict[str, Any], loaded: list[dict[str, Any]]) -> dict[str, Any]:
-        return pipeline.publish_watermarks(_run(), run_plan, list(loaded or []))
+        with _no_retry_for_permanent_faults():
+            return pipeline.publish_watermarks(_run(), run_plan, list(loaded or []))
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def report(run_plan: dict[str, Any], loaded: list[dict[str, Any]], published: dict[str, Any] | None) -> None:
-        pipeline.report(_run(), run_plan, list(loaded or []), published)
+        with _no_retry_for_permanent_faults():
+            pipeline.report(_run(), run_plan, list(loaded or []), published)
 
     run_plan = plan()
     loaded = load.expand(diffed=diff.expand(extracted=extract.expand(shard=shards(run_plan))))

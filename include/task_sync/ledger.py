@@ -87,9 +87,7 @@ def start_run(
     session: Session, *, dag_run_id: str, run_type: str | None, dry_run: bool, user_ids: Iterable[int], now: dt.datetime
 ) -> int:
     """Open a history row for this DAG run (a retried plan task reuses it)."""
-    existing = session.scalars(
-        select(SyncRun).where(SyncRun.dag_run_id == dag_run_id, SyncRun.status == "running")
-    ).first()
+    existing = open_run(session, dag_run_id)
     if existing is not None:
         return existing.id
     run = SyncRun(
@@ -104,6 +102,20 @@ def start_run(
     session.add(run)
     session.flush()
     return run.id
+
+
+def open_run(session: Session, dag_run_id: str) -> SyncRun | None:
+    """The history row of this DAG run that is still running, if any."""
+    return session.scalars(
+        select(SyncRun).where(SyncRun.dag_run_id == dag_run_id, SyncRun.status == "running").order_by(SyncRun.id)
+    ).first()
+
+
+def note_failure(session: Session, run_id: int, message: str) -> None:
+    """Keep why a step failed on the (still running) history row; the report closes it."""
+    run = session.get(SyncRun, run_id)
+    if run is not None:
+        run.message = message
 
 
 def finish_run(

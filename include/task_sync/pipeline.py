@@ -153,7 +153,18 @@ def plan_run(run: RunContext) -> dict[str, Any]:
             log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
             return {"run_id": run_id, "shards": [], "api_calls": 0, "server_now": None}
         watermarks = ledger.load_watermarks(session)
+    try:
+        return _plan_shards(run, run_id, users, watermarks)
+    except Exception as exc:
+        # Kept on the history row, so the report of a run whose plan failed can say why.
+        with store.session() as session:
+            ledger.note_failure(session, run_id, f"{type(exc).__name__}: {exc}")
+        raise
 
+
+def _plan_shards(
+    run: RunContext, run_id: int, users: list[User], watermarks: Mapping[str, ShardWatermark]
+) -> dict[str, Any]:
     gateway = run.gateway()
     server_now = gateway.server_time()
     folder = run.folder()
@@ -277,6 +288,11 @@ def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         fresh_owners = _owners_of(store, shard["fresh_user_ids"])
         queries += soql.incremental_queries(fresh_owners, dt.datetime.fromisoformat(shard["fresh_floor"]), end)
     sf = extract.read_salesforce(gateway, queries, retry_sf_ids=retry_sf)
+    older = 0
+    if shard.get("preview") and shard["fresh_floor"]:
+        floor = dt.datetime.fromisoformat(shard["fresh_floor"])
+        older = sum(gateway.count(q) for q in soql.older_count_queries(_owners_of(store, shard["fresh_user_ids"]),
+                                                                        floor))
     deleted = read_frame(shard["deleted_path"])
     if linked_ids:
         missing = extract.missing_ids(gateway, linked_ids)
@@ -299,6 +315,7 @@ def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         "users_path": write_frame(folder / "users.parquet", users),
         "shard_deleted_path": write_frame(folder / "sf_deleted.parquet", deleted),
         "sc_high_seq": sc.high_seq,
+        "older_than_floor": older,
         "api_calls": gateway.calls,
         "extracted": {"salesforce": len(sf), "sales_connect": len(sc.changes)},
     }
@@ -342,7 +359,8 @@ def diff_shard(run: RunContext, extracted: Mapping[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         _log_dry_run(extracted["shard_key"], plan)
     return {**extracted, "plan_paths": paths, "planned": counts,
-            "preview": _preview(plan, inp) if extracted.get("preview") else None}
+            "preview": _preview(plan, inp, int(extracted.get("older_than_floor") or 0))
+            if extracted.get("preview") else None}
 
 
 def _log_dry_run(shard_key: str, plan: SyncPlan) -> None:
@@ -352,10 +370,10 @@ def _log_dry_run(shard_key: str, plan: SyncPlan) -> None:
             log.info("dry run %s %s: %s", shard_key, name, {k: v for k, v in row.items() if v is not None})
 
 
-def _preview(plan: SyncPlan, inp: SyncInput) -> dict[str, Any]:
-    """What the first sync would import and what it leaves alone (the settings page shows it)."""
+def _preview(plan: SyncPlan, inp: SyncInput, older: int) -> dict[str, Any]:
+    """What the first sync would import, how many older tasks it would not (``older``, counted in
+    Salesforce: they are never read), and what it leaves alone (the settings page shows it)."""
     imports = plan.sf_to_sc.creates
-    older = plan.unchanged[plan.unchanged["reason"] == "before_import_window"]
     left = plan.skipped_preexisting
     subjects = {int(t): s for t, s in zip(inp.sc_changes["task_id"], inp.sc_changes["subject"], strict=True)}
     return {
@@ -364,7 +382,7 @@ def _preview(plan: SyncPlan, inp: SyncInput) -> dict[str, Any]:
              "due_date": (r["sc_values"] or {}).get("due_date"), "last_modified": r["sf_modstamp"]}
             for r in imports.head(PREVIEW_LIMIT).to_dict(orient="records")
         ],
-        "not_imported_older": len(older),
+        "not_imported_older": older,
         "left_alone_sc": [{"task_id": int(r["task_id"]), "subject": subjects.get(int(r["task_id"]))}
                           for r in left.head(PREVIEW_LIMIT).to_dict(orient="records")],
         "truncated": len(imports) > PREVIEW_LIMIT or len(left) > PREVIEW_LIMIT,
@@ -434,6 +452,9 @@ def publish_watermarks(
     run: RunContext, run_plan: Mapping[str, Any], loaded: list[Mapping[str, Any]]
 ) -> dict[str, Any] | None:
     """Advance the watermark of every shard whose load succeeded; the return value is the XCom."""
+    if not run_plan:
+        log.info("the plan step did not finish: no watermark moves")
+        return None
     if not run.advances_watermarks or not run_plan.get("server_now"):
         log.info("this run (%s) does not move watermarks", run.run_type if run.is_backfill else "subset/dry run")
         return dict(run.prior_watermarks or {}) or None
@@ -464,6 +485,8 @@ def report(
     run: RunContext, run_plan: Mapping[str, Any], loaded: list[Mapping[str, Any]], published: Mapping | None
 ) -> dict[str, Any]:
     """Write the run's totals to the sync history; fail the run if any shard did not finish."""
+    if not run_plan:
+        return _report_failed_plan(run)
     shards = [s for s in loaded if s]
     totals: dict[str, Any] = {
         "sf_to_sc": {"create": 0, "update": 0, "complete": 0, "delete": 0},
@@ -508,6 +531,18 @@ def report(
     if status == "failed":
         raise RunIncomplete(f"sync run {run.dag_run_id} did not finish: {message}")
     return {"status": status, "api_calls": api_calls, "counts": totals}
+
+
+def _report_failed_plan(run: RunContext) -> dict[str, Any]:
+    """The plan step failed: close the run's history row as failed with the plan's error."""
+    with run.store().session() as session:
+        history = ledger.open_run(session, run.dag_run_id)
+        message = (history.message if history is not None else None) or "the plan step did not finish"
+        if history is not None:
+            ledger.finish_run(session, history.id, status="failed", counts=history.counts or {},
+                              api_calls=history.api_calls or 0, now=_now(), message=message)
+    remove_run_folder(run.settings.work_dir, run.dag_run_id)
+    raise RunIncomplete(f"sync run {run.dag_run_id} did not finish: {message}")
 
 
 def _merge_previews(previews: list[Mapping[str, Any]]) -> dict[str, Any]:

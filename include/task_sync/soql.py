@@ -88,25 +88,37 @@ def _in_list(ids: Iterable[str]) -> str:
     return ",".join(id_literal(i) for i in ids)
 
 
-def incremental_query(owner_ids: Iterable[str], start: dt.datetime, end: dt.datetime) -> str:
-    """Tasks of these owners whose SystemModstamp lies in ``start .. end`` (both inclusive),
-    in a stable order; send it to ``queryAll`` so deleted rows come back with IsDeleted=true."""
+def incremental_query(owner_ids: Iterable[str], start: dt.datetime, end: dt.datetime | None) -> str:
+    """Tasks of these owners whose SystemModstamp lies in ``start .. end`` (both inclusive; no upper
+    bound when ``end`` is None), in a stable order; send it to ``queryAll`` so deleted rows come
+    back with IsDeleted=true."""
     owners = list(owner_ids)
     if not owners:
         raise ValueError("incremental_query needs at least one owner id")
+    until = f"AND SystemModstamp <= {datetime_literal(end)} " if end is not None else ""
     return (
         f"SELECT {', '.join(SF_SELECT_FIELDS)} FROM Task "  # noqa: S608 -- every value is escaped
         f"WHERE OwnerId IN ({_in_list(owners)}) "
-        f"AND SystemModstamp >= {datetime_literal(start)} AND SystemModstamp <= {datetime_literal(end)} "
+        f"AND SystemModstamp >= {datetime_literal(start)} {until}"
         "ORDER BY SystemModstamp, Id"
     )
 
 
 def incremental_queries(
-    owner_ids: Iterable[str], start: dt.datetime, end: dt.datetime, max_chars: int = DEFAULT_LIST_CHARS
+    owner_ids: Iterable[str], start: dt.datetime, end: dt.datetime | None, max_chars: int = DEFAULT_LIST_CHARS
 ) -> list[str]:
     """One incremental query per owner pack (``owner_shards``)."""
     return [incremental_query(pack, start, end) for pack in owner_shards(owner_ids, max_chars)]
+
+
+def older_count_queries(owner_ids: Iterable[str], before: dt.datetime) -> list[str]:
+    """How many live tasks of these owners were last changed before ``before`` (one per owner pack):
+    what a first sync leaves behind, which the preview reports without reading those rows."""
+    return [
+        f"SELECT COUNT() FROM Task WHERE OwnerId IN ({_in_list(pack)}) "  # noqa: S608 -- every value is escaped
+        f"AND SystemModstamp < {datetime_literal(before)}"
+        for pack in owner_shards(owner_ids)
+    ]
 
 
 def existence_queries(sf_ids: Iterable[str], batch: int = EXISTENCE_BATCH) -> list[str]:
