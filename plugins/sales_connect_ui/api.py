@@ -144,7 +144,7 @@ def save_settings(body: SettingsIn, request: Request, caller: WriteCaller) -> Sa
             request,
             caller,
             {"user_ids": [caller.user_id], "reason": "sync enabled"},
-            "Sync is on; the next scheduled run will include you.",
+            "The next scheduled run will include you.",
         )
         return SaveSettingsOut(settings=settings, message="Sync is on. " + sync.message, sync=sync)
     if was_on and not body.sync_enabled:
@@ -188,8 +188,9 @@ def run_status(dag_run_id: str, request: Request, caller: ApiCaller) -> RunStatu
         run_out = RunOut.of(run) if run else None
     if state is None and run_out is None:
         raise NotFoundError(f"no sync run {dag_run_id}")
-    finished = state in FINISHED or (state is None and run_out is not None and run_out.status != "running")
-    done = finished and (run_out is None or run_out.status != "running")
+    # Airflow has the last word on whether the run is over (a run that crashed may leave its history
+    # row "running"); only when Airflow no longer knows the run does the history row decide.
+    done = state in FINISHED if state is not None else run_out is not None and run_out.status != "running"
     return RunStatusOut(dag_run_id=dag_run_id, airflow_state=state, done=done, sync_run=run_out)
 
 

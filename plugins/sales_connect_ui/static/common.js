@@ -5,7 +5,7 @@
 const SC = (() => {
   const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
   const base = meta("sc-base");
-  const timeZone = meta("sc-time-zone");
+  let timeZone = meta("sc-time-zone");
 
   class ApiError extends Error {
     constructor(status, detail, field) {
@@ -49,16 +49,26 @@ const SC = (() => {
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : value);
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
     return node;
   }
 
-  const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-    timeZone, year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  const dateTimeFormatIn = (zone) => new Intl.DateTimeFormat(undefined, {
+    timeZone: zone, year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
   });
+  let dateTimeFormat = dateTimeFormatIn(timeZone);
+
+  /** Show times in ``zone`` from now on (after the user saved a new time zone). */
+  function setTimeZone(zone) {
+    if (zone === timeZone) return;
+    timeZone = zone;
+    dateTimeFormat = dateTimeFormatIn(zone);
+    const label = document.getElementById("who-time-zone");
+    if (label) label.textContent = zone;
+  }
   const dateFormat = new Intl.DateTimeFormat(undefined, {
     timeZone: "UTC", weekday: "short", month: "short", day: "numeric",
   });
@@ -112,5 +122,5 @@ const SC = (() => {
     return el("span", { class: `badge${kind ? ` badge-${kind}` : ""}` }, text);
   }
 
-  return { api, el, dateTime, date, today, notice, showError, clearErrors, badge, timeZone };
+  return { api, el, dateTime, date, today, notice, showError, clearErrors, badge, setTimeZone };
 })();

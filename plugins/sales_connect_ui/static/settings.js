@@ -11,6 +11,7 @@
   const POLL_MS = 2000;
 
   function showFacts(settings) {
+    SC.setTimeZone(settings.time_zone);
     document.getElementById("fact-sync").textContent = settings.sync_enabled ? "On" : "Off";
     document.getElementById("fact-enabled-at").textContent = settings.sync_enabled ? dateTime(settings.enabled_at) : "—";
     document.getElementById("fact-last-synced").textContent = settings.last_synced_at
@@ -42,10 +43,13 @@
   }
 
   /** Follow one sync run until Airflow has finished it and the history row is final. */
-  async function follow(start, { panel, messageNode, onDone }) {
+  async function follow(start, { panel, messageNode, onDone, noun = "Sync" }) {
     panel.hidden = false;
     panel.querySelector("code").textContent = start.dag_run_id || "";
+    panel.querySelector(".steps").hidden = !start.dag_run_id;
     const counts = panel.querySelector("[data-counts]") || panel.querySelector("#run-counts");
+    showSteps(panel, start.state, false);  // a new run: forget the previous one's progress and counts
+    counts.replaceChildren();
     notice(messageNode, start.message, start.problem ? "warning" : "");
     if (!start.dag_run_id) {
       showSteps(panel, null, false);
@@ -63,11 +67,11 @@
       const run = status.sync_run;
       if (!status.done) {
         const waiting = status.airflow_state === "queued" && start.problem === "dag_paused";
-        notice(messageNode, waiting ? start.message : `Sync ${status.airflow_state || "starting"}…`,
+        notice(messageNode, waiting ? start.message : `${noun} ${status.airflow_state || "starting"}…`,
           waiting ? "warning" : "");
       } else {
         const ok = status.airflow_state !== "failed" && (!run || run.status === "success");
-        const what = run ? `Sync finished: ${run.status}.` : `Sync finished: ${status.airflow_state}.`;
+        const what = `${noun} finished: ${run ? run.status : status.airflow_state}.`;
         notice(messageNode, run && run.message ? `${what} ${run.message}` : what,
           ok ? "success" : (run && run.status === "partial" ? "warning" : "error"));
       }
@@ -101,7 +105,10 @@
       });
       showFacts(saved.settings);
       notice(message, saved.message, saved.sync && saved.sync.problem ? "warning" : "success");
-      if (saved.sync) follow(saved.sync, { panel: runPanel, messageNode: runMessage, onDone: refreshFacts });
+      // With no run started the message above already says why; a run is followed live.
+      if (saved.sync && saved.sync.dag_run_id) {
+        follow(saved.sync, { panel: runPanel, messageNode: runMessage, onDone: refreshFacts });
+      }
     } catch (error) {
       showError(form, message, error);
     } finally {
@@ -126,11 +133,12 @@
   const previewButton = document.getElementById("preview-button");
   const previewMessage = document.getElementById("preview-message");
   const previewResult = document.getElementById("preview-result");
+  const previewDetails = document.getElementById("preview-details");
 
   function renderPreview(preview) {
     const imports = preview.import || [];
     const leftAlone = preview.left_alone_sc || [];
-    previewResult.replaceChildren(
+    previewDetails.replaceChildren(
       el("h3", {}, `Would import ${imports.length} Salesforce task${imports.length === 1 ? "" : "s"}`),
       imports.length
         ? el("table", { class: "data" },
@@ -152,6 +160,7 @@
   previewButton.addEventListener("click", async () => {
     previewButton.disabled = true;
     previewResult.replaceChildren();
+    previewDetails.replaceChildren();
     try {
       const start = await api("POST", "/sync/preview");
       const panel = el("div", { class: "run-panel" },
@@ -161,6 +170,7 @@
       previewResult.replaceChildren(panel);
       await follow(start, {
         panel,
+        noun: "Preview",
         messageNode: previewMessage,
         onDone: (status) => {
           const preview = status.sync_run && status.sync_run.counts.preview;
