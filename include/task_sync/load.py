@@ -116,6 +116,15 @@ def _links(session: Session, task_ids: list[Any]) -> dict[int, TaskLink]:
     return _by_key(session, TaskLink.task_id, task_ids)
 
 
+def _linked_sf_ids(session: Session, sf_ids: list[Any]) -> set[str]:
+    """Which of ``sf_ids`` already have a link (read in chunks)."""
+    wanted = sorted({str(i) for i in sf_ids if i})
+    found: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        found.update(session.scalars(select(TaskLink.sf_id).where(TaskLink.sf_id.in_(wanted[start : start + _CHUNK]))))
+    return found
+
+
 def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
     """Tombstone tasks Salesforce deleted (or moved to another owner) and drop their links."""
     ids = [r["task_id"] for r in rows]
@@ -135,7 +144,16 @@ def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
 
 
 def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
-    """Salesforce tasks new to Sales Connect, or ones we pushed whose link write was lost (adopted)."""
+    """Salesforce tasks new to Sales Connect, or ones we pushed whose link write was lost (adopted).
+
+    A Salesforce id linked since the diff was made was imported by an earlier attempt of this
+    load that committed its Sales Connect side and then died (a lost worker; Airflow retries the
+    task, maybe elsewhere): it is skipped, never imported twice.
+    """
+    linked = _linked_sf_ids(session, [r["sf_id"] for r in rows])
+    if linked:
+        log.info("%d Salesforce task(s) already imported by an earlier attempt of this load", len(linked))
+    rows = [r for r in rows if r["sf_id"] not in linked]
     adoptable = _tasks(session, [int(r["sales_connect_id"]) for r in rows if _is_int(r.get("sales_connect_id"))])
     placed: list[tuple[dict[str, Any], Task]] = []
     for row in rows:
