@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dag_harness import SyncHarness
+from dag_harness import SyncHarness, now
 
 from sales_connect import repository as repo
 from task_sync import pipeline
@@ -188,3 +188,36 @@ def _assert_both_sides_hold_each_change_once(harness: SyncHarness, rep, subjects
     assert sc == sf == Counter(subjects), (sc, sf)
 
 
+
+
+def test_a_run_with_no_changes_costs_the_same_few_calls_for_3_reps_as_for_30(harness: SyncHarness) -> None:
+    for index in range(3):
+        harness.rep(index)
+    harness.run()
+    three = _quiet_run_calls(harness)
+
+    seeded = harness.emu.seed(users=[
+        {"Username": f"rep{n}@salesconnect.example", "FirstName": "Rep", "LastName": f"Number {n}",
+         "Email": f"rep{n}@salesconnect.example", "IsActive": True, "TimeZoneSidKey": "America/New_York"}
+        for n in range(27)
+    ])["users"]
+    with harness.store.session() as s:
+        for n, owner in enumerate(seeded):
+            user = repo.create_user(s, email=f"rep{n}@salesconnect.example", name=f"rep{n}", sf_owner_id=owner,
+                                    time_zone="UTC", login=f"rep{n}")
+            s.flush()
+            repo.set_sync_enabled(s, user.id, True, now())
+    harness.run()  # their first sync
+    thirty = _quiet_run_calls(harness)
+
+    assert thirty == three <= 6  # plan (clock, getDeleted) and one query per shard
+
+
+def _quiet_run_calls(harness: SyncHarness) -> int:
+    """API calls of a run with nothing to move: recorded in the history, and counted by Salesforce."""
+    harness.emu.reset_counters()
+    history = harness.run()
+    assert history.counts["sf_to_sc"] == history.counts["sc_to_sf"] == dict.fromkeys(
+        ("create", "update", "complete", "delete"), 0)
+    assert history.api_calls == harness.emu.counters()["total"]
+    return history.api_calls
