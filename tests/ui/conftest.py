@@ -108,9 +108,9 @@ class UiServer:
 def start_api_server(home: Path, store_url: str, log: Path, extra_env: dict[str, str] | None = None):
     """Start ``airflow api-server`` on a free port; returns (process, base_url, passwords)."""
     passwords = {login: secrets.token_urlsafe(10) for login in PEOPLE}
-    password_file = home / "ui_test_passwords.json"
-    password_file.write_text(json.dumps(passwords))
     port = free_port()
+    password_file = home / f"ui_test_passwords_{port}.json"
+    password_file.write_text(json.dumps(passwords))
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -156,18 +156,42 @@ def stop_process_group(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+class ServerFactory:
+    """Starts api-servers with the plugin on one store; stops them all at the end of the session."""
+
+    def __init__(self, home: Path, store: Store) -> None:
+        self.home = home
+        self.store = store
+        self._procs: list[subprocess.Popen] = []
+
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> UiServer:
+        log = self.home / f"{name}.log"
+        proc, base_url, passwords = start_api_server(self.home, str(self.store.url), log, extra_env)
+        self._procs.append(proc)
+        return UiServer(base_url=base_url, store=self.store, passwords=passwords, log=log)
+
+    def stop_all(self) -> None:
+        for proc in self._procs:
+            stop_process_group(proc)
+
+
 @pytest.fixture(scope="session")
-def ui_server(airflow_db: Path, pg_databases) -> Iterator[UiServer]:  # type: ignore[no-untyped-def]
+def ui_servers(airflow_db: Path, pg_databases) -> Iterator[ServerFactory]:  # type: ignore[no-untyped-def]
+    """Start more api-servers (e.g. with other settings) on the same PostgreSQL store."""
     store_url = pg_databases.create("ui")
     migrate(store_url)
     store = Store(store_url)
-    log = airflow_db / "ui-api-server.log"
-    proc, base_url, passwords = start_api_server(airflow_db, store_url, log)
+    factory = ServerFactory(airflow_db, store)
     try:
-        yield UiServer(base_url=base_url, store=store, passwords=passwords, log=log)
+        yield factory
     finally:
-        stop_process_group(proc)
+        factory.stop_all()
         store.dispose()
+
+
+@pytest.fixture(scope="session")
+def ui_server(ui_servers: ServerFactory) -> UiServer:
+    return ui_servers.start("ui-api-server")
 
 
 @pytest.fixture

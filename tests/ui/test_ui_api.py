@@ -9,6 +9,7 @@ functions, as the DAG writes them.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -201,6 +202,31 @@ def test_owner_id_taken_by_another_user_is_refused(ui) -> None:
     assert resp.status_code == 422
     assert "already belongs to another user" in resp.json()["detail"]
     assert _user(ui, "alice").sf_owner_id == "005000000000001AAA"
+
+
+@pytest.fixture(scope="module")
+def cut_off_server(ui_servers, ui_server):  # type: ignore[no-untyped-def]
+    """A second api-server whose plugin is told Airflow's API is at a port nobody listens on."""
+    server = ui_servers.start("ui-api-server-cut-off", {"SALES_CONNECT_AIRFLOW_API_URL": f"http://127.0.0.1:{_closed_port()}"})
+    server.user_ids = ui_server.user_ids  # same store, same people
+    return server
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_airflow_api_keeps_the_setting_and_says_so(ui, cut_off_server) -> None:
+    with cut_off_server.bearer("alice") as client:
+        resp = client.put("/api/settings", json=_settings(sync_enabled=True))
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["sync"]["problem"] == "unreachable"
+    assert body["message"].startswith("Sync is on. Could not reach Airflow's API at http://127.0.0.1:")
+    assert body["message"].endswith("The next scheduled run will include you.")
+    assert _user(ui, "alice").sync_enabled is True
 
 
 def test_sync_now_needs_sync_on(ui) -> None:

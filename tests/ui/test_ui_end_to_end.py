@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from simple_salesforce import Salesforce
@@ -68,11 +69,11 @@ def world(tmp_path_factory) -> Iterator[World]:  # type: ignore[no-untyped-def]
     from airflow_stack import AirflowStack, pg
 
     home = tmp_path_factory.mktemp("ui-stack")
-    passwords = {"admin": secrets.token_urlsafe(10), "alice": secrets.token_urlsafe(10)}
+    passwords = {name: secrets.token_urlsafe(10) for name in ("admin", "alice", "vera")}
     password_file = home / "passwords.json"
     password_file.write_text(json.dumps(passwords))
     extra_env = {
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,alice:user",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,alice:user,vera:viewer",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(password_file),
         # Only the runs this test starts (and at most one scheduled catch-up run) happen.
         "SALES_CONNECT_SYNC_CRON": "0 0 1 1 *",
@@ -198,3 +199,21 @@ def test_tick_the_box_then_tasks_flow_both_ways(world: World, chromium, screensh
     expect(page.locator("#runs-table tbody tr")).to_have_count(4)
     page.screenshot(path=screenshots / "e2e-history.png", full_page=True)
     context.close()
+
+
+def test_a_role_that_may_not_trigger_runs_is_told_so_and_the_setting_is_kept(world: World) -> None:
+    ben = world.owner_id("ben.okafor@salesconnect.example")
+    with world.store.session() as session:
+        vera_id = repository.create_user(session, email="vera@example.com", name="Vera Viewer", login="vera",
+                                         sf_owner_id=ben).id
+    world.stack.wait_for_dag(DAG_ID)
+    token = httpx.post(f"{world.stack.base_url}/auth/token",
+                       json={"username": "vera", "password": world.passwords["vera"]}).json()["access_token"]
+    with httpx.Client(base_url=f"{world.stack.base_url}/sales-connect", timeout=60,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        resp = client.put("/api/settings", json={"sync_enabled": True, "sf_owner_id": ben, "time_zone": "UTC"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["sync"]["problem"] == "forbidden"
+    assert "your Airflow role may not trigger DAG runs" in resp.json()["message"]
+    with world.store.session() as session:
+        assert repository.get_user(session, vera_id).sync_enabled is True

@@ -17,7 +17,7 @@
     const c = run.counts || {};
     return el("tr", {},
       el("td", { class: "nowrap" }, dateTime(run.started_at)),
-      el("td", {}, el("code", {}, run.dag_run_id), run.dry_run ? [" ", badge("dry run")] : "",
+      el("td", { class: "run-id" }, el("code", {}, run.dag_run_id), run.dry_run ? [" ", badge("dry run")] : "",
         el("div", { class: "muted" }, run.run_type || "")),
       el("td", {}, badge(run.status, run.status), run.message ? el("div", { class: "muted" }, run.message) : ""),
       KINDS.map((k) => num((c.sf_to_sc || {})[k])),

@@ -24,7 +24,7 @@
     const cell = (value, label) => el("div", { class: "count" }, el("b", {}, value), el("span", {}, label));
     return el("div", { class: "counts" },
       cell(summary.imported, "imported"),
-      cell(summary.updated, "updated here"),
+      cell(summary.updated, "updated"),
       cell(summary.pushed, "pushed"),
       cell(summary.deleted, "deleted"),
       cell(summary.conflicts, "conflicts"),
