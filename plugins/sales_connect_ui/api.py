@@ -10,7 +10,7 @@ module converts HTTP to store calls and back, and starts sync runs.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 import httpx
@@ -215,7 +215,9 @@ def command_center(caller: ApiCaller) -> CommandCenterOut:
 @router.get("/tasks", summary="All your tasks (any due date)", responses=_TASK_ERRORS)
 def list_tasks(
     caller: ApiCaller,
-    task_status: Annotated[str | None, Query(alias="status", description="open or completed; all if omitted")] = None,
+    task_status: Annotated[
+        Literal["open", "completed"] | None, Query(alias="status", description="open or completed; all if omitted")
+    ] = None,
 ) -> list[TaskOut]:
     with get_store().session() as session:
         tasks = repository.list_tasks(session, caller.user_id)
@@ -227,16 +229,8 @@ def list_tasks(
 @router.post("/tasks", status_code=status.HTTP_201_CREATED, summary="Create a task", responses=_TASK_ERRORS)
 def create_task(body: TaskCreate, caller: WriteCaller) -> TaskOut:
     changes = _changes(body)
-    # repository.create_task currently fails with TypeError when given a priority (it also passes its
-    # default to Task()), so a chosen priority is set by an edit in the same transaction: a refused
-    # value still rolls the whole create back.
-    priority = changes.pop("priority", None)
     with get_store().session() as session:
         task = repository.create_task(session, caller.user_id, **{"subject": None, **changes})
-        if priority is not None:
-            task = repository.update_task(
-                session, caller.user_id, task.id, expected_version=task.version, priority=priority
-            )
         return _task_out(session, caller.user_id, task)
 
 

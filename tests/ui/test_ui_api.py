@@ -337,6 +337,13 @@ def test_bad_task_input_is_refused_and_creates_nothing(ui, body, field, words) -
     assert _tasks(ui, "alice") == []
 
 
+def test_task_list_refuses_an_unknown_status_filter(ui) -> None:
+    with ui.bearer("alice") as client:
+        resp = client.get("/api/tasks", params={"status": "done"})
+    assert resp.status_code == 422
+    assert resp.json()["field"] == "status"
+
+
 def test_subject_of_exactly_255_characters_is_accepted(ui) -> None:
     with ui.bearer("alice") as client:
         assert client.post("/api/tasks", json={"subject": "y" * 255}).status_code == 201
