@@ -424,7 +424,9 @@ def _salesforce_side(
     deleted = deleted[~(live_at.notna() & (deleted_at.isna() | (live_at > deleted_at)))]
     removals = _sf_removals(deleted, users, links, out)
 
-    live, bad = v.validate_sf_owners(good[~good["is_deleted"] & ~good["sf_id"].isin(deleted["sf_id"])], users)
+    live = good[~good["is_deleted"] & ~good["sf_id"].isin(deleted["sf_id"])]
+    handed_away = _handed_away(live, users, links, out)
+    live, bad = v.validate_sf_owners(live[~live["sf_id"].isin(handed_away["sf_id"])], users)
     _quarantine(out, bad, "sf_to_sc", "read")
     enabled = live["sync_enabled"].fillna(False).astype(bool)
     out.add("unchanged", _rows(live[~enabled], side=v.SIDE_SF, task_id=None, sf_id=live["sf_id"],
@@ -442,7 +444,22 @@ def _salesforce_side(
 
     _sf_imports(live[live["link_task_id"].isna()], sc_push_ids, out)
     events = pd.concat([removals, _sf_linked_edits(live[live["link_task_id"].notna()], out)], ignore_index=True)
-    return _events(events, SF_EVENT_COLUMNS), set(gone["link_task_id"])
+    return _events(events, SF_EVENT_COLUMNS), set(gone["link_task_id"]) | set(handed_away["link_task_id"])
+
+
+def _handed_away(live: pd.DataFrame, users: pd.DataFrame, links: pd.DataFrame, out: _Parts) -> pd.DataFrame:
+    """Linked records Salesforce now files under an owner the sync does not serve (no Sales Connect
+    user, or one whose sync is off): they leave the linked user's list like any owner change, and are
+    neither imported nor quarantined -- nobody here owns them any more. Returns those rows."""
+    synced_owners = users.loc[users["sync_enabled"], "sf_owner_id"].dropna()
+    away = live[~live["owner_id"].isin(synced_owners)].merge(links, left_on="sf_id", right_on="link_sf_id",
+                                                            how="inner")
+    served = away["link_user_id"].isin(users.loc[users["sync_enabled"], "user_id"])
+    away = away[served]
+    out.add("sf_to_sc.deletions", _rows(away, task_id=away["link_task_id"], user_id=away["link_user_id"],
+                                        sf_id=away["sf_id"], expected_sc_seq=away["link_seen_sc_seq"],
+                                        reason="owner_changed"))
+    return away
 
 
 def _sf_removals(deleted: pd.DataFrame, users: pd.DataFrame, links: pd.DataFrame, out: _Parts) -> pd.DataFrame:

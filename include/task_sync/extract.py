@@ -133,6 +133,16 @@ def linked_sf_ids(session: Session, user_ids: Sequence[int]) -> list[str]:
     return ids
 
 
+def linked_among(session: Session, user_ids: Sequence[int], sf_ids: Sequence[str]) -> list[str]:
+    """Which of ``sf_ids`` are linked to these users' tasks."""
+    found: list[str] = []
+    for chunk in _chunks(list(sf_ids)):
+        found.extend(session.scalars(
+            select(TaskLink.sf_id).where(TaskLink.sf_id.in_(chunk), TaskLink.user_id.in_(list(user_ids)))
+        ))
+    return found
+
+
 def read_salesforce(
     gateway: SalesforceGateway, queries: Iterable[str], *, retry_sf_ids: Sequence[str] = ()
 ) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,7 @@ from task_sync.windows import (
     import_floor,
     read_window,
     reenable_deleted_window,
+    updated_window,
 )
 
 log = logging.getLogger(__name__)
@@ -173,6 +175,11 @@ def _plan_shards(
 
     removed = gateway.deleted(deletions["start"], server_now) if deletions["start"] else None
     deleted_path = write_frame(folder / "deleted.parquet", extract.deleted_frame(removed.deleted if removed else {}))
+    # Shards read by owner, so a linked task handed to someone the sync does not serve never comes
+    # back from their queries: one getUpdated for the run names every changed id, whoever owns it.
+    touched = updated_window(min(dt.datetime.fromisoformat(s["sf_start"]) for s in shards), server_now)
+    updated_path = write_frame(folder / "updated.parquet",
+                               pd.DataFrame({"sf_id": gateway.updated(touched.start, touched.end)}, dtype=object))
     log.info(
         "plan: %d user(s) in %d shard(s); Salesforce time %s; %d deletion(s) reported since %s",
         len(users), len(shards), server_now.isoformat(), len(removed.deleted) if removed else 0, deletions["start"],
@@ -182,8 +189,8 @@ def _plan_shards(
         "server_now": server_now.isoformat(),
         "deleted_path": deleted_path,
         "deleted_until": (removed.latest_covered or server_now).isoformat() if removed else None,
-        "shards": [{**s, "run_id": run_id, "server_now": server_now.isoformat(), "deleted_path": deleted_path}
-                   for s in shards],
+        "shards": [{**s, "run_id": run_id, "server_now": server_now.isoformat(), "deleted_path": deleted_path,
+                    "updated_path": updated_path} for s in shards],
         "api_calls": gateway.calls,
     }
 
@@ -288,6 +295,17 @@ def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         fresh_owners = _owners_of(store, shard["fresh_user_ids"])
         queries += soql.incremental_queries(fresh_owners, dt.datetime.fromisoformat(shard["fresh_floor"]), end)
     sf = extract.read_salesforce(gateway, queries, retry_sf_ids=retry_sf)
+    with store.session() as session:
+        touched = extract.linked_among(session, shard["user_ids"], list(read_frame(shard["updated_path"])["sf_id"]))
+        everyone = extract.users_frame(session)
+    handed_away = sorted(set(touched) - set(sf["Id"]))
+    if handed_away:
+        extra = extract.read_salesforce(gateway, [], retry_sf_ids=handed_away)
+        # A new owner who is synced is read (and imported) by their own shard; keep the rest.
+        served = everyone.loc[everyone["sync_enabled"], "sf_owner_id"]
+        extra = extra[~extra["OwnerId"].isin(served)]
+        log.info("%d linked task(s) now owned by someone the sync does not serve", len(extra))
+        sf = pd.concat([sf, extra], ignore_index=True)
     older = 0
     if shard.get("preview") and shard["fresh_floor"]:
         floor = dt.datetime.fromisoformat(shard["fresh_floor"])

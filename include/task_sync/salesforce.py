@@ -233,6 +233,14 @@ class SalesforceGateway:
             latest_covered=_maybe_datetime(answer.get("latestDateCovered")),
         )
 
+    def updated(self, start: dt.datetime, end: dt.datetime) -> list[str]:
+        """Ids of Tasks changed between start and end, whoever owns them (``getUpdated``; 30 days;
+        Salesforce answers whole minutes, so the current minute comes in the next window)."""
+        answer = self._call(
+            lambda sf: sf.Task.updated(start, end, headers={"Sforce-Call-Options": f"client={CLIENT_NAME}"})
+        )
+        return list(answer.get("ids", []))
+
     def existing_ids(self, ids: Sequence[str], *, batch: int = 800) -> set[str]:
         """The subset of ``ids`` that still exist (not deleted) in Salesforce.
 

@@ -123,6 +123,15 @@ def reenable_deleted_window(disabled_at: dt.datetime, server_now: dt.datetime) -
     return DeletedWindow(Window(start, now), needs_reconciliation=off_since < horizon)
 
 
+def updated_window(start: dt.datetime, server_now: dt.datetime) -> Window:
+    """The ``getUpdated`` window that finds linked records handed to owners the sync does not read:
+    from ``start`` (the earliest shard read), clamped into what ``getUpdated`` accepts (30 days back,
+    more than a minute long). A hand-over older than 30 days is beyond it; reconciliation keeps ids."""
+    now = _utc(server_now, "server_now")
+    horizon = now - GET_UPDATED_HORIZON + MIN_REPLICATION_SPAN
+    return Window(min(max(_utc(start, "start"), horizon), now - MIN_REPLICATION_SPAN), now)
+
+
 def backfill_windows(
     interval_start: dt.datetime, interval_end: dt.datetime, server_now: dt.datetime
 ) -> tuple[Window, DeletedWindow]:
