@@ -137,10 +137,15 @@ class AirflowClient:
         """The logs of the run's failed task instances, for an assertion message."""
         parts = []
         for ti in self.task_instances(dag_id, run_id):
-            if ti["state"] in ("failed", "upstream_failed", "up_for_retry"):
-                log = self.task_log(dag_id, run_id, ti["task_id"], max(ti["try_number"], 1), ti["map_index"])
-                parts.append(f"--- {ti['task_id']}[{ti['map_index']}] {ti['state']}\n{log}")
-        return "\n".join(parts) or f"no failed task in {run_id}"
+            if ti["state"] not in ("failed", "upstream_failed", "up_for_retry"):
+                continue
+            head = f"--- {ti['task_id']}[{ti['map_index']}] {ti['state']} (try {ti['try_number']}, {ti['hostname']})"
+            # A task that never started (upstream_failed) has no log to show.
+            log = self.task_log(dag_id, run_id, ti["task_id"], ti["try_number"], ti["map_index"]) if ti[
+                "try_number"] else ""
+            parts.append(f"{head}\n{log}" if log else head)
+        states = sorted({ti["state"] or "none" for ti in self.task_instances(dag_id, run_id)})
+        return "\n".join(parts) or f"no failed task in {run_id} (task states: {', '.join(states)})"
 
     def health(self) -> dict[str, Any]:
         """``/api/v2/monitor/health``: metadatabase, scheduler, triggerer and dag-processor heartbeats."""
