@@ -36,7 +36,10 @@ SECRET_SETTINGS = (
 )
 PLACEHOLDER = "CHANGE_ME"
 _SECRET_NAME = re.compile(r"(PASSWORD|SECRET|FERNET|SESSION_ID|TOKEN)", re.IGNORECASE)
-_LITERAL_CONN_PASSWORD = re.compile(r'"password":\s*"(?!\$\{[A-Za-z_][A-Za-z0-9_]*:\?)')
+# Connection fields that hold a secret: each must be a required ${VAR:?...} from .env.
+_LITERAL_CONN_SECRET = re.compile(
+    r'"(?P<field>password|consumer_secret|session_id|security_token)":\s*"(?!\$\{[A-Za-z_][A-Za-z0-9_]*:\?)'
+)
 _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
 
@@ -156,13 +159,21 @@ def _mounts(service: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     return found
 
 
+def default_connection(compose: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Connection ``key`` of x-airflow-common as Airflow gets it when .env sets only the required
+    variables (each to ``PLACEHOLDER``) and leaves the defaulted ones to the compose file."""
+    value = str(compose["x-airflow-common"]["environment"].get(key, "{}"))
+    required = {name: PLACEHOLDER for name, op in variables_used(value).items() if op not in (":-", "-")}
+    return json.loads(interpolate(value, required))
+
+
 def ca_volume_problems(compose: Mapping[str, Any]) -> list[str]:
     """The emulator writes its CA into a named volume that every Airflow component mounts read-only
-    at the directory of SALESFORCE_CA_BUNDLE."""
+    at the directory of salesforce_default's default ``ca_bundle``."""
     services = compose["services"]
-    ca_path = compose["x-airflow-common"]["environment"].get("SALESFORCE_CA_BUNDLE", "")
+    ca_path = default_connection(compose, "AIRFLOW_CONN_SALESFORCE_DEFAULT").get("extra", {}).get("ca_bundle", "")
     if not ca_path:
-        return ["SALESFORCE_CA_BUNDLE not set in x-airflow-common"]
+        return ["salesforce_default has no ca_bundle extra"]
     ca_dir = str(Path(ca_path).parent)
     emulator = services.get("sf-emulator", {})
     state_arg = emulator.get("command", [])
@@ -199,6 +210,25 @@ def emulator_reachability_problems(compose: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def salesforce_login_problems(compose: Mapping[str, Any]) -> list[str]:
+    """salesforce_default logs in the way task_sync.connections reads for a deployment: OAuth
+    client credentials (instance_url + consumer_key + consumer_secret extras), never a fixed
+    session id that someone must copy and that expires under a running sync."""
+    conn = default_connection(compose, "AIRFLOW_CONN_SALESFORCE_DEFAULT")
+    extra = conn.get("extra") or {}
+    problems = []
+    if conn.get("conn_type") != "salesforce":
+        problems.append(f"salesforce_default has conn_type {conn.get('conn_type')!r}, not 'salesforce'")
+    for field in ("instance_url", "consumer_key", "consumer_secret"):
+        if not extra.get(field):
+            problems.append(f"salesforce_default has no {field} extra (the sync's client-credentials login)")
+    if conn.get("login") or conn.get("password"):
+        problems.append("salesforce_default sets login/password: the sync would try a SOAP login instead")
+    if "session_id" in extra:
+        problems.append("salesforce_default carries a fixed session_id: it expires and must be copied by hand")
+    return problems
+
+
 def executor_problems(compose: Mapping[str, Any]) -> list[str]:
     env = compose["x-airflow-common"]["environment"]
     problems = []
@@ -227,8 +257,8 @@ def secret_problems(compose: Mapping[str, Any], env_example: Mapping[str, str]) 
     for env in envs:
         for key, value in env.items():
             if key.startswith("AIRFLOW_CONN_"):
-                if _LITERAL_CONN_PASSWORD.search(str(value)):
-                    problems.append(f"{key}: password must be a required ${{VAR:?...}} from .env")
+                for match in _LITERAL_CONN_SECRET.finditer(str(value)):
+                    problems.append(f"{key}: {match['field']} must be a required ${{VAR:?...}} from .env")
             elif (key in SECRET_SETTINGS or _SECRET_NAME.search(key)) and not key.endswith("_FILE"):
                 used = variables_used(str(value))
                 if not used or any(op not in (":?", "?") for op in used.values()):

@@ -6,16 +6,18 @@ Every check also runs on a deliberately broken copy, to prove it can fail.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from deploy_checks import (
-    AIRFLOW_SERVICES,
     REPO,
     ca_volume_problems,
     common_block_problems,
     connection_problems,
+    default_connection,
     dependency_problems,
     dockerfile_problems,
     emulator_reachability_problems,
@@ -25,11 +27,16 @@ from deploy_checks import (
     load_compose,
     missing_services,
     parse_env_file,
+    salesforce_login_problems,
     schema_errors,
     secret_problems,
     undocumented_variables,
     worker_scaling_problems,
 )
+
+from sf_emulator.process import EmulatorProcess
+from sf_emulator.routers.auth import CONSUMER_KEY, CONSUMER_SECRET
+from task_sync.connections import open_gateway
 
 COMPOSE_TEXT = (REPO / "docker-compose.yaml").read_text()
 ENV_EXAMPLE = parse_env_file((REPO / ".env.example").read_text())
@@ -106,9 +113,8 @@ def test_startup_order_uses_conditions(compose: dict[str, Any]) -> None:
 
 def test_emulator_ca_is_shared_read_only_with_every_airflow_component(compose: dict[str, Any]) -> None:
     assert ca_volume_problems(compose) == []
-    ca_file = compose["x-airflow-common"]["environment"]["SALESFORCE_CA_BUNDLE"]
-    for name in AIRFLOW_SERVICES:
-        assert compose["services"][name]["environment"]["SALESFORCE_CA_BUNDLE"] == ca_file
+    ca_file = default_connection(compose, "AIRFLOW_CONN_SALESFORCE_DEFAULT")["extra"]["ca_bundle"]
+    assert ca_file == "/opt/airflow/sf-emulator-ca/ca.pem"
     worker = compose["services"]["airflow-worker"]
     worker["volumes"] = [v.replace(":ro", "") for v in worker["volumes"]]
     assert ca_volume_problems(compose) == [
@@ -123,6 +129,42 @@ def test_emulator_is_reachable_under_the_name_in_the_connection(compose: dict[st
         "sf-emulator must listen on 0.0.0.0 (--host) to be reachable from other containers",
         "sf-emulator certificate does not cover sf-emulator (--hostname)",
     ]
+
+
+def test_salesforce_connection_uses_the_client_credentials_login_the_sync_reads(compose: dict[str, Any]) -> None:
+    assert salesforce_login_problems(compose) == []
+    env = compose["x-airflow-common"]["environment"]
+    # The former layout: the emulator's session id in the password field, which the sync never reads.
+    env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = (
+        '{"conn_type": "salesforce", "password": "${SALESFORCE_SESSION_ID:?set it}",'
+        ' "extra": {"instance_url": "https://sf-emulator:8443", "session_id": "${SALESFORCE_SESSION_ID:?set it}"}}'
+    )
+    assert salesforce_login_problems(compose) == [
+        "salesforce_default has no consumer_key extra (the sync's client-credentials login)",
+        "salesforce_default has no consumer_secret extra (the sync's client-credentials login)",
+        "salesforce_default sets login/password: the sync would try a SOAP login instead",
+        "salesforce_default carries a fixed session_id: it expires and must be copied by hand",
+    ]
+
+
+def test_salesforce_connection_logs_the_sync_in_to_an_emulator(
+    compose: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compose connection, filled in as .env.example says, is one the sync's own login code accepts.
+
+    Only the address differs from a compose deployment: a local emulator instead of the
+    sf-emulator service (no Docker engine here), set through the file's own variables.
+    """
+    with EmulatorProcess(state=tmp_path / "org.sqlite3") as emu:
+        info = emu.info()
+        env = {"SALESFORCE_INSTANCE_URL": emu.instance_url, "SALESFORCE_CA_BUNDLE": emu.ca_bundle,
+               "SALESFORCE_CONSUMER_KEY": info["consumer_key"], "SALESFORCE_CONSUMER_SECRET": info["consumer_secret"]}
+        conn = interpolate(compose["x-airflow-common"]["environment"]["AIRFLOW_CONN_SALESFORCE_DEFAULT"], env)
+        monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", conn)
+        gateway = open_gateway("salesforce_default")
+        assert abs(gateway.server_time() - emu.clock()) < dt.timedelta(minutes=1)
+        # The emulator's connected app is what .env.example tells people to use.
+        assert (info["consumer_key"], info["consumer_secret"]) == (CONSUMER_KEY, CONSUMER_SECRET)
 
 
 def test_executor_is_celery_on_redis_with_a_psycopg2_result_backend(compose: dict[str, Any]) -> None:
@@ -145,12 +187,15 @@ def test_secret_check_catches_literal_secrets(compose: dict[str, Any]) -> None:
     env["AIRFLOW__CORE__FERNET_KEY"] = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMTI="
     env["AIRFLOW__API__SECRET_KEY"] = "${AIRFLOW_API_SECRET_KEY:-not-so-secret}"
     env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = "postgresql+psycopg2://airflow:hunter2@postgres/airflow"
-    env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = '{"conn_type": "salesforce", "password": "00Dxx!abc"}'
+    env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = (
+        '{"conn_type": "salesforce", "password": "00Dxx!abc", "extra": {"consumer_secret": "${SECRET:-s3cret}"}}'
+    )
     example = {**ENV_EXAMPLE, "AIRFLOW_JWT_SECRET": "a-real-looking-secret"}
     assert secret_problems(compose, example) == [
         "AIRFLOW__CORE__FERNET_KEY: must be a required ${VAR:?...} from .env, not a value or a default",
         "AIRFLOW__API__SECRET_KEY: must be a required ${VAR:?...} from .env, not a value or a default",
         "AIRFLOW_CONN_SALESFORCE_DEFAULT: password must be a required ${VAR:?...} from .env",
+        "AIRFLOW_CONN_SALESFORCE_DEFAULT: consumer_secret must be a required ${VAR:?...} from .env",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: password written into the file",
         ".env.example AIRFLOW_JWT_SECRET: must be the placeholder CHANGE_ME, not a value",
     ]
