@@ -100,7 +100,8 @@ const SC = (() => {
     clearErrors(form);
     const slot = error.field && form ? form.querySelector(`.field-error[data-for="${error.field}"]`) : null;
     if (slot) {
-      slot.textContent = error.message;
+      const prefix = `${error.field}: `;  // the API names the field for scripts; the page shows it by place
+      slot.textContent = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
       const input = form.querySelector(`[name="${error.field}"]`);
       if (input) {
         input.setAttribute("aria-invalid", "true");
