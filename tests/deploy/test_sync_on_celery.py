@@ -46,6 +46,13 @@ class SyncOutcome:
     result: Snapshot
 
 
+def _seed(stack: AirflowStack) -> Seeded:
+    started = time.monotonic()
+    seeded = seed(stack, WORKLOAD)
+    print(f"\nseeded {WORKLOAD} in {time.monotonic() - started:.1f}s")
+    return seeded
+
+
 def _trigger(stack: AirflowStack) -> str:
     stack.unpause(DAG_ID)
     return stack.trigger(DAG_ID)
@@ -86,7 +93,7 @@ def local_reference() -> SyncOutcome:
     """The same workload through the LocalExecutor: the reference the Celery runs must equal."""
     stack = AirflowStack("LocalExecutor", extra_env=STACK_ENV, triggerer=False)
     with _running(stack):
-        seeded = seed(stack, WORKLOAD)
+        seeded = _seed(stack)
         return _finish(stack, seeded, _trigger(stack), time.monotonic(), "LocalExecutor")
 
 
@@ -106,7 +113,7 @@ def _hosts(outcome: SyncOutcome, task_id: str | None = None) -> set[str]:
 def test_sync_on_two_celery_workers_equals_the_local_executor_run(local_reference: SyncOutcome) -> None:
     stack = AirflowStack("CeleryExecutor", workers=2, extra_env=STACK_ENV)
     with _running(stack):
-        seeded = seed(stack, WORKLOAD)
+        seeded = _seed(stack)
         outcome = _finish(stack, seeded, _trigger(stack), time.monotonic(), "CeleryExecutor, 2 workers")
 
     print(f"\nwall time: LocalExecutor {local_reference.seconds:.1f}s, CeleryExecutor {outcome.seconds:.1f}s; "
@@ -137,7 +144,7 @@ def test_a_worker_killed_mid_load_loses_and_duplicates_nothing(local_reference: 
     env = {**STACK_ENV, "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30"}
     stack = AirflowStack("CeleryExecutor", workers=2, extra_env=env)
     with _running(stack) as pids:
-        seeded = seed(stack, WORKLOAD)
+        seeded = _seed(stack)
         # Every shard's first write to Salesforce (one sObject Collection call) hangs for a while, so
         # a load is caught with its Sales Connect side committed and its Salesforce side in flight.
         stack.emulator.add_fault("delay", count=SHARDS, path="/composite/sobjects", delay_ms=10_000)
