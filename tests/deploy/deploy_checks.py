@@ -195,6 +195,36 @@ def ca_volume_problems(compose: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def work_dir_problems(compose: Mapping[str, Any]) -> list[str]:
+    """The sync's run folder (SALES_CONNECT_SYNC_WORK_DIR) lies on one named volume that every Airflow
+    component mounts read-write and airflow-init prepares: a shard's frames, written by the worker that
+    extracted it, are read by whichever worker diffs and loads it."""
+    services = compose["services"]
+    work_dir = compose["x-airflow-common"]["environment"].get("SALES_CONNECT_SYNC_WORK_DIR", "")
+    if not work_dir:
+        return ["SALES_CONNECT_SYNC_WORK_DIR not set in x-airflow-common"]
+    problems = []
+    volumes = set()
+    for name in AIRFLOW_SERVICES:
+        mounts = _mounts(services.get(name, {}))
+        covering = [t for t in mounts if work_dir == t or work_dir.startswith(t.rstrip("/") + "/")]
+        if not covering:
+            problems.append(f"{name}: nothing shared is mounted at {work_dir}")
+            continue
+        source, mode = mounts[max(covering, key=len)]
+        if source not in (compose.get("volumes") or {}):
+            problems.append(f"{name}: {work_dir} is on {source}, not a named volume")
+        if mode != "rw":
+            problems.append(f"{name}: {work_dir} is mounted {mode}, tasks must write there")
+        volumes.add(source)
+    if len(volumes) > 1:
+        problems.append(f"components see {work_dir} on different volumes: {sorted(volumes)}")
+    init = "\n".join(map(str, services.get("airflow-init", {}).get("command", [])))
+    if not re.search(rf"chown .*{re.escape(str(Path(work_dir).parent))}(?=\s|$)", init, re.MULTILINE):
+        problems.append(f"airflow-init does not hand {Path(work_dir).parent} to the Airflow user")
+    return problems
+
+
 def emulator_reachability_problems(compose: Mapping[str, Any]) -> list[str]:
     """The emulator listens on the container network and its certificate covers the host Airflow dials."""
     command = compose["services"].get("sf-emulator", {}).get("command", [])

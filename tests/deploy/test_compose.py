@@ -31,6 +31,7 @@ from deploy_checks import (
     schema_errors,
     secret_problems,
     undocumented_variables,
+    work_dir_problems,
     worker_scaling_problems,
 )
 
@@ -119,6 +120,18 @@ def test_emulator_ca_is_shared_read_only_with_every_airflow_component(compose: d
     worker["volumes"] = [v.replace(":ro", "") for v in worker["volumes"]]
     assert ca_volume_problems(compose) == [
         "airflow-worker: /opt/airflow/sf-emulator-ca should be sf-emulator-ca read-only, is ('sf-emulator-ca', 'rw')"
+    ]
+
+
+def test_sync_run_folder_is_one_volume_shared_by_every_component(compose: dict[str, Any]) -> None:
+    assert work_dir_problems(compose) == []
+    worker = compose["services"]["airflow-worker"]
+    worker["volumes"] = [v for v in worker["volumes"] if not v.startswith("sales-connect-var:")]
+    init = compose["services"]["airflow-init"]
+    init["command"] = [line.replace(" /opt/airflow/var ", " ") for line in init["command"]]
+    assert work_dir_problems(compose) == [
+        "airflow-worker: nothing shared is mounted at /opt/airflow/var/runs",
+        "airflow-init does not hand /opt/airflow/var to the Airflow user",
     ]
 
 
