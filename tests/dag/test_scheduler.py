@@ -1,4 +1,4 @@
-"""The sync under a real scheduler (LocalExecutor): REST-triggered, scheduled and backfill runs.
+"""The sync under a real scheduler (LocalExecutor): REST-triggered, asset-triggered and backfill runs.
 
 ``dag.test()`` lets a task use Airflow's ORM; a real deployment does not (airflow.md §1). Here
 the api-server, scheduler and dag-processor run as separate processes (``airflow_stack``), the
@@ -42,6 +42,7 @@ def world(emulator: EmulatorProcess, sync_dag, pg_databases) -> Iterator[tuple[A
         "SALES_CONNECT_SYNC_SHARDS": "2",
     })
     with stack:
+        stack.unpause(DAG_ID)  # from now on the scheduler also makes a scheduled run every 5 minutes
         yield stack, harness
     harness.close()
 
@@ -81,7 +82,6 @@ def test_a_rest_triggered_run_syncs_both_ways_under_a_real_scheduler(world) -> N
     harness.sf_create(rep.owner_id, "call Dana back")
     harness.sc_create(rep, "send the pricing deck")
 
-    stack.unpause(DAG_ID)
     run_id = stack.trigger(DAG_ID, {"dry_run": False})
     state = stack.wait_for_run(DAG_ID, run_id, timeout=300)
 
@@ -99,6 +99,33 @@ def test_a_rest_triggered_run_syncs_both_ways_under_a_real_scheduler(world) -> N
     for key, mark in published.items():
         assert (durable[key]["sf_modstamp"] or "") >= (mark["sf_modstamp"] or "")
         assert durable[key]["sc_seq"] >= mark["sc_seq"]
+
+
+def test_an_asset_event_starts_a_run_that_syncs_at_once(world) -> None:
+    stack, harness = world
+    rep = harness.rep(2)
+    harness.sf_create(rep.owner_id, "made in Salesforce before the asset event")
+    harness.sc_create(rep, "made in Sales Connect before the asset event")
+    resp = stack.client.request("GET", "/api/v2/assets", params={"limit": 100})
+    (asset,) = [a for a in resp.json()["assets"] if a["name"] == "sales_connect_sync_requests"]
+    before = {r["dag_run_id"] for r in _runs(stack)}
+
+    resp = stack.client.request("POST", "/api/v2/assets/events",
+                                json={"asset_id": asset["id"], "extra": {"user_id": rep.user_id}})
+    assert resp.status_code in (200, 201), resp.text
+
+    deadline = time.monotonic() + 300
+    while not (runs := [r for r in _runs(stack) if r["dag_run_id"] not in before
+                        and r["run_type"] == "asset_triggered" and r["state"] in ("success", "failed")]):
+        assert time.monotonic() < deadline, _runs(stack)
+        time.sleep(2)
+    (run,) = runs
+    assert run["state"] == "success", stack.explain_failure(DAG_ID, run["dag_run_id"])
+    assert run["logical_date"] is None
+    assert _history(harness, run["dag_run_id"]).run_type == "asset_triggered"
+    subjects = ["made in Sales Connect before the asset event", "made in Salesforce before the asset event"]
+    assert sorted(t.subject for t in harness.sc_tasks(rep)) == subjects
+    assert sorted(t["Subject"] for t in harness.sf_tasks(rep.owner_id)) == subjects
 
 
 def test_a_recent_backfill_replays_idempotently_and_never_overwrites_newer_data(world) -> None:
@@ -123,6 +150,8 @@ def test_a_recent_backfill_replays_idempotently_and_never_overwrites_newer_data(
     sf = Counter(t["Subject"] for t in harness.sf_tasks(rep.owner_id))
     assert sc == sf == Counter({"renew the contract (3 years)": 1, "book the QBR for March": 1}), (sc, sf)
     assert harness.sf_task(sf_id)["Subject"] == "renew the contract (3 years)"
+    # The scheduled runs the scheduler made since the DAG was unpaused ran among all these.
+    assert [r for r in _runs(stack) if r["run_type"] == "scheduled" and r["state"] == "failed"] == []
 
 
 def test_a_backfill_older_than_30_days_fails_at_once_naming_the_limit(world) -> None:

@@ -5,8 +5,8 @@ data interval, like a scheduled run's) or without one (like a REST-triggered or 
 run: Airflow 3 gives both a null logical date, so their prior-XCom ranking is the same). What it
 cannot make, the test drives through ``task_sync.pipeline`` with ``RunContext(run_type=...)``:
 ``asset_triggered`` (handed a deliberately wrong XCom, ahead of the truth, which only the ledger
-can correct) and ``backfill`` (a replayed interval). Real scheduled and backfill runs under a
-scheduler are in test_scheduler.py.
+can correct) and ``backfill`` (a replayed interval). Real REST-triggered, asset-triggered,
+scheduled and backfill runs under a scheduler are in test_scheduler.py.
 """
 
 from __future__ import annotations
