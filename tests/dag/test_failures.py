@@ -182,6 +182,21 @@ def test_a_crash_half_way_through_the_salesforce_writes_is_finished_without_dupl
     assert finished.counts["sc_to_sf"]["create"] == 250
 
 
+def test_airflow_retrying_a_load_that_died_half_way_duplicates_nothing(harness: SyncHarness) -> None:
+    rep = harness.rep(0)
+    harness.run()
+    ids = [harness.sc_create(rep, f"follow-up {n}") for n in range(250)]  # two collection calls
+    harness.emu.add_fault("delay", count=1, path="/composite/sobjects", method="PATCH", delay_ms=1)
+    harness.emu.add_fault("http_500", count=4, path="/composite/sobjects", method="PATCH")
+
+    history = harness.run()  # load's first try dies after 200 records; Airflow retries it (20 s later)
+
+    assert harness.armed_faults() == []
+    pushed = Counter(t["Sales_Connect_Id__c"] for t in harness.sf_tasks(rep.owner_id))
+    assert set(pushed) == {str(i) for i in ids} and max(pushed.values()) == 1
+    assert history.counts["sc_to_sf"]["create"] == 250 and history.status == "success"
+
+
 def _assert_both_sides_hold_each_change_once(harness: SyncHarness, rep, subjects: set[str]) -> None:
     sc = Counter(t.subject for t in harness.sc_tasks(rep))
     sf = Counter(t["Subject"] for t in harness.sf_tasks(rep.owner_id))
