@@ -319,6 +319,11 @@ class BulkJobs:
         with self._lock:
             return [j for j in self._jobs.values() if j.kind == kind]
 
+    def clear(self) -> None:
+        """Forget every job (the control plane's reset); a job the worker is running finishes unseen."""
+        with self._lock:
+            self._jobs.clear()
+
     def delete(self, job: BulkJob) -> None:
         """Remove a job that is not running (Open and InProgress jobs must be aborted first)."""
         if job.state in (OPEN, IN_PROGRESS):
@@ -403,15 +408,7 @@ class BulkJobs:
             raise ValueError("INVALID_TYPE_FOR_OPERATION: Aggregate queries are not supported by Bulk API 2.0")
         schema = object_schema(compiled.obj.name)
         assert schema is not None
-        window, window_params = "", []
-        if compiled.limit is not None or compiled.offset is not None:
-            window, window_params = "LIMIT ? OFFSET ?", [-1 if compiled.limit is None else compiled.limit,
-                                                         compiled.offset or 0]
-        # No ORDER BY, no order (as in Salesforce): forcing rowid order would stop SQLite using the WHERE's index.
-        order = f"ORDER BY {compiled.order_sql}, rowid" if compiled.order_sql else ""
-        sql = f"SELECT rowid FROM {schema.table} WHERE {compiled.where_sql} {order} {window}"  # noqa: S608
-        with self._org.store.transaction() as conn:
-            rowids = array("q", (r[0] for r in conn.execute(sql, [*compiled.params, *window_params])))
+        rowids = self._org.queries.matching_rowids(compiled)
         with self._lock:
             if job.state == IN_PROGRESS:
                 job.snapshot = _QuerySnapshot(schema, [f.name for f in compiled.fields], rowids)

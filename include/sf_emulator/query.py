@@ -20,7 +20,7 @@ from datetime import datetime
 from sf_emulator.ids import make_id
 from sf_emulator.records import record_json
 from sf_emulator.schema import OBJECTS, SOQL_OBJECTS, ObjectSchema
-from sf_emulator.soql import SoqlError, compile_soql
+from sf_emulator.soql import CompiledQuery, SoqlError, compile_soql
 from sf_emulator.storage import Store
 from sf_emulator.wire import ApiError
 
@@ -72,14 +72,21 @@ class QueryEngine:
             sql = f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE {compiled.where_sql} {window})"  # noqa: S608
             total = self._store.read(sql, [*compiled.params, *window_params])[0]["n"]
             return {"totalSize": total, "done": True, "records": []}
+        cursor = _Cursor("", schema, [f.name for f in compiled.fields], self.matching_rowids(compiled), all_rows)
+        return self._page(cursor, 0, batch_size, version)
+
+    def matching_rowids(self, compiled: CompiledQuery) -> array:
+        """The rowids a compiled (non-COUNT) query matches, in its order: the snapshot its pages are read from.
+
+        Shared with Bulk API 2.0 query jobs, which page the same snapshot as CSV.
+        """
+        window, window_params = self._limit_clause(compiled.limit, compiled.offset)
         # Without ORDER BY the order is undefined (as in Salesforce); forcing rowid order would
         # make SQLite scan the table instead of using the index the WHERE clause can.
         order = f"ORDER BY {compiled.order_sql}, rowid" if compiled.order_sql else ""
-        sql = f"SELECT rowid FROM {table} WHERE {compiled.where_sql} {order} {window}"  # noqa: S608
+        sql = f"SELECT rowid FROM {compiled.obj.table} WHERE {compiled.where_sql} {order} {window}"  # noqa: S608
         with self._store.transaction() as conn:
-            rowids = array("q", (r[0] for r in conn.execute(sql, [*compiled.params, *window_params])))
-        cursor = _Cursor("", schema, [f.name for f in compiled.fields], rowids, all_rows)
-        return self._page(cursor, 0, batch_size, version)
+            return array("q", (r[0] for r in conn.execute(sql, [*compiled.params, *window_params])))
 
     def more(self, locator_segment: str, *, all_rows: bool, batch_size: int, version: str) -> dict:
         """Answer `GET query/<locator>-<position>` (or `queryAll/...`)."""

@@ -233,3 +233,21 @@ def test_results_use_the_jobs_delimiter_and_line_ending(emu: EmulatorProcess, ra
     results = raw.get(f"jobs/query/{response.json()['id']}/results")
 
     assert results.text == '"Subject"|"Type"\r\n"a|b"|\r\n'
+
+
+def test_limit_and_offset_bound_the_snapshot(emu: EmulatorProcess, sf: Salesforce) -> None:
+    emu.seed(tasks=[{"Subject": f"Task {n}"} for n in range(6)])
+
+    pages = list(sf.bulk2.Task.query("SELECT Subject FROM Task ORDER BY Subject LIMIT 3 OFFSET 2", wait=WAIT))
+
+    assert [r["Subject"] for p in pages for r in rows_of(p)] == ["Task 2", "Task 3", "Task 4"]
+
+
+def test_a_reset_forgets_every_job(emu: EmulatorProcess, raw: RawApi) -> None:
+    job = create_query_job(raw, "SELECT Id FROM Task")
+    wait_for(raw, job["id"])
+
+    emu.reset()
+
+    assert raw.get(f"jobs/query/{job['id']}").status_code == 404
+    assert raw.get("jobs/query").json()["records"] == []

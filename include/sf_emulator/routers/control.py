@@ -30,6 +30,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from sf_emulator.api import JsonBody, emulator
+from sf_emulator.bulk_jobs import jobs_of
 from sf_emulator.org import Emulator
 from sf_emulator.records import wire_value
 from sf_emulator.routers.auth import CONSUMER_KEY, CONSUMER_SECRET
@@ -162,12 +163,13 @@ def reset(org: Org, body: JsonBody) -> dict:
     """Back to a fresh org: `{"seed": "default"|"empty"|<seed document>}` (default "default").
 
     Sessions survive (the start-up session keeps working); data, clock,
-    counters, faults and the API allowance go back to their start values.
+    counters, faults, Bulk API jobs and the API allowance go back to their start values.
     """
     seed = _object(body, "reset").get("seed", "default")
     if not isinstance(seed, dict) and seed not in ("default", "empty"):
         raise HTTPException(400, "reset: seed must be 'default', 'empty' or a seed document")
     org.wipe()
+    jobs_of(org).clear()
     seed_base(org, with_default_users=seed != "empty")
     created = _seed(org, seed) if isinstance(seed, dict) else {}
     return {"api_user_id": org.api_user_id, "seeded": created, **_clock(org)}
