@@ -17,7 +17,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export SALES_CONNECT_VAR := $(CURDIR)/var
 
-.PHONY: install airflow-home run test test-fast lint emulator bench freeze clean celery-demo celery-demo-stop browser-deps
+.PHONY: install airflow-home run test test-fast lint emulator bench bench-emulator freeze clean celery-demo celery-demo-stop browser-deps
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -62,6 +62,10 @@ emulator: $(STAMP)
 
 bench: airflow-home
 	$(BIN)/python -m sync_benchmark $(BENCH_ARGS)
+
+# The emulator on its own: 1M tasks, paginated query of 100k changed, collection and Bulk 2.0 upserts, memory.
+bench-emulator: $(STAMP)
+	$(BIN)/python -m sf_emulator.bench $(EMULATOR_BENCH_ARGS)
 
 # A local CeleryExecutor stack (api-server, scheduler, dag-processor, triggerer,
 # 2 Celery workers, the Salesforce emulator) on this machine's PostgreSQL and
