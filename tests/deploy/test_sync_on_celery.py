@@ -11,6 +11,9 @@ Run with ``-s`` (or look at a failure's captured output) to see which worker ran
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,13 +91,30 @@ def _running(stack: AirflowStack) -> Iterator[set[int]]:
     assert wait_until_gone(seen, timeout=10) == []
 
 
-@pytest.fixture(scope="module")
-def local_reference() -> SyncOutcome:
-    """The same workload through the LocalExecutor: the reference the Celery runs must equal."""
+def _local_run() -> SyncOutcome:
     stack = AirflowStack("LocalExecutor", extra_env=STACK_ENV, triggerer=False)
     with _running(stack):
         seeded = _seed(stack)
         return _finish(stack, seeded, _trigger(stack), time.monotonic(), "LocalExecutor")
+
+
+@pytest.fixture(scope="module")
+def local_reference(tmp_path_factory: pytest.TempPathFactory) -> SyncOutcome:
+    """The same workload through the LocalExecutor: the reference the Celery runs must equal.
+
+    Under pytest-xdist the two tests may run on different workers; the first to get here runs
+    the reference stack, the other waits for it and reads its outcome (one session directory).
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _local_run()
+    cache = tmp_path_factory.getbasetemp().parent / "sync-on-celery-local-reference.pickle"
+    with open(cache.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cache.exists():
+            return pickle.loads(cache.read_bytes())  # written by this session's other worker
+        outcome = _local_run()
+        cache.write_bytes(pickle.dumps(outcome))
+        return outcome
 
 
 def _assert_same_as_reference(outcome: SyncOutcome, reference: SyncOutcome) -> None:
