@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sales_connect.db import Store, migrate
-from sales_connect.models import User
+from sales_connect.models import SyncRun, User
 from task_sync import extract, ledger, load, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
@@ -155,11 +156,17 @@ def plan_run(run: RunContext) -> dict[str, Any]:
             log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
             return {"run_id": run_id, "shards": [], "api_calls": 0, "server_now": None}
         watermarks = ledger.load_watermarks(session)
-    try:
+    with _noting_failure(run, run_id):
         return _plan_shards(run, run_id, users, watermarks)
+
+
+@contextmanager
+def _noting_failure(run: RunContext, run_id: int) -> Iterator[None]:
+    """Keep why a step failed on the run's history row, so the report can say it."""
+    try:
+        yield
     except Exception as exc:
-        # Kept on the history row, so the report of a run whose plan failed can say why.
-        with store.session() as session:
+        with run.store().session() as session:
             ledger.note_failure(session, run_id, f"{type(exc).__name__}: {exc}")
         raise
 
@@ -274,6 +281,11 @@ def _shard_windows(
 
 
 def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
+    with _noting_failure(run, int(shard["run_id"])):
+        return _extract_shard(run, shard)
+
+
+def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
     server_now = dt.datetime.fromisoformat(shard["server_now"])
     start = dt.datetime.fromisoformat(shard["sf_start"])
     store = run.store()
@@ -411,6 +423,11 @@ def _preview(plan: SyncPlan, inp: SyncInput, older: int) -> dict[str, Any]:
 
 
 def load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
+    with _noting_failure(run, int(diffed["run_id"])):
+        return _load_shard(run, diffed)
+
+
+def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     result = {k: v for k, v in diffed.items() if k not in ("plan_paths",)}
     if run.dry_run:
         log.info("dry run: nothing written for %s", diffed["shard_key"])
@@ -535,7 +552,8 @@ def report(
     if failed or missing:
         status = "failed"
         message = "; ".join(filter(None, [s.get("message") for s in failed])) or (
-            f"{missing + len(failed)} of {expected} shard(s) did not finish; their changes are retried next run")
+            f"{missing + len(failed)} of {expected} shard(s) did not finish ({_noted_failure(run, run_plan)}); "
+            "their changes are retried next run")
     elif totals["errors"]:
         status = "partial"
         message = f"{totals['errors']} record(s) refused; see sync errors (retried with back-off)"
@@ -549,6 +567,13 @@ def report(
     if status == "failed":
         raise RunIncomplete(f"sync run {run.dag_run_id} did not finish: {message}")
     return {"status": status, "api_calls": api_calls, "counts": totals}
+
+
+def _noted_failure(run: RunContext, run_plan: Mapping[str, Any]) -> str:
+    """What a failed extract or load noted on the history row (see the task log for the rest)."""
+    with run.store().session() as session:
+        history = session.get(SyncRun, int(run_plan["run_id"]))
+        return (history.message if history is not None else None) or "see the task log"
 
 
 def _report_failed_plan(run: RunContext) -> dict[str, Any]:
