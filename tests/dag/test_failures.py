@@ -236,3 +236,18 @@ def _quiet_run_calls(harness: SyncHarness) -> int:
         ("create", "update", "complete", "delete"), 0)
     assert history.api_calls == harness.emu.counters()["total"]
     return history.api_calls
+
+
+def test_an_allowance_spent_during_extract_fails_the_run_with_the_reason_in_the_history(harness: SyncHarness) -> None:
+    rep = harness.rep(0)
+    harness.run()
+    harness.sf_create(rep.owner_id, "waits for tomorrow's allowance")
+    plan_calls = 3  # what the plan step spends gets through; the extract's query is refused
+    harness.emu.set_api_limit(harness.emu.counters()["api_usage"]["used"] + plan_calls)
+
+    stopped = harness.run(expect="failed")
+
+    assert "did not finish" in stopped.message and "REQUEST_LIMIT_EXCEEDED" in stopped.message
+    harness.emu.set_api_limit(15000)
+    harness.run()
+    assert [t.subject for t in harness.sc_tasks(rep)] == ["waits for tomorrow's allowance"]
