@@ -152,12 +152,29 @@ def plan_run(run: RunContext) -> dict[str, Any]:
             session, dag_run_id=run.dag_run_id, run_type=run.run_type, dry_run=run.dry_run,
             user_ids=[u.id for u in users], now=_now(),
         )
-        if not users:
-            log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
-            return {"run_id": run_id, "shards": [], "api_calls": 0, "server_now": None}
         watermarks = ledger.load_watermarks(session)
+    api_calls = 0
+    if run.is_backfill:
+        with _noting_failure(run, run_id):
+            api_calls = _refuse_unanswerable_backfill(run)
+    if not users:
+        log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
+        return {"run_id": run_id, "shards": [], "api_calls": api_calls, "server_now": None}
     with _noting_failure(run, run_id):
         return _plan_shards(run, run_id, users, watermarks)
+
+
+def _refuse_unanswerable_backfill(run: RunContext) -> int:
+    """A backfill window Salesforce can no longer answer fails at once, whoever has sync on.
+
+    Checked before anything else so the answer never depends on who is enabled. Returns the
+    API calls spent (one: Salesforce's clock).
+    """
+    if run.interval_start is None or run.interval_end is None:
+        raise WindowTooOldError("a backfill run has no data interval to replay")
+    gateway = run.gateway()
+    backfill_windows(run.interval_start, run.interval_end, gateway.server_time())
+    return gateway.calls
 
 
 @contextmanager
