@@ -25,9 +25,8 @@ class Clock:
         return self._offset
 
     def now(self) -> datetime:
-        """The emulated current time, truncated to milliseconds as Salesforce stores it."""
-        current = datetime.now(UTC) + self._offset
-        return current.replace(microsecond=current.microsecond // 1000 * 1000)
+        """The emulated current time, truncated to the whole second as Salesforce stamps records."""
+        return (datetime.now(UTC) + self._offset).replace(microsecond=0)
 
     def set(self, moment: datetime) -> None:
         """Make `moment` (must be timezone-aware) the current time; the clock runs on from there."""

@@ -20,7 +20,7 @@ from sf_emulator.records import CallContext, Records
 from sf_emulator.sessions import Sessions
 from sf_emulator.storage import Store
 from sf_emulator.tasks import RECYCLE_BIN_RETENTION, archive_tasks, purge_recycle_bin
-from sf_emulator.wire import to_storage
+from sf_emulator.wire import parse_datetime, to_storage
 
 POD = "5e0000"
 
@@ -92,7 +92,9 @@ class Emulator:
         was moved back after a purge: rows deleted up to the last purged deletion are gone.
         """
         horizon = to_storage(self.clock.now() - RECYCLE_BIN_RETENTION)
-        return max(horizon, self.store.get_meta("last_purged_deletion") or horizon)
+        purged = self.store.get_meta("last_purged_deletion")
+        # Stamps are whole seconds: the second after the last purged deletion is the first still reported.
+        return max(horizon, to_storage(parse_datetime(purged) + timedelta(seconds=1)) if purged else horizon)
 
     # -- reset -------------------------------------------------------------------------------------------------
     def wipe(self) -> None:

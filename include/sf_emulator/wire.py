@@ -1,8 +1,10 @@
 """Salesforce's wire formats: datetimes, dates and the JSON error array.
 
-Storage uses fixed-width UTC text ('YYYY-MM-DDTHH:MM:SS.fffZ') so that string
+Storage uses fixed-width UTC text ('YYYY-MM-DDTHH:MM:SS.000Z') so that string
 order is time order in SQLite; the wire uses Salesforce's
-'YYYY-MM-DDTHH:MM:SS.fff+0000'. Conversions live here so every router agrees.
+'YYYY-MM-DDTHH:MM:SS.000+0000'. Salesforce keeps datetimes to the whole second
+(its output always shows `.000`), so a fraction given on input is dropped here,
+where every stored datetime passes. Conversions live here so every router agrees.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def to_storage(moment: datetime) -> str:
-    """A timezone-aware datetime as the fixed-width UTC text stored in SQLite."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    """A timezone-aware datetime as the fixed-width UTC text stored in SQLite, to the whole second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def storage_to_wire(text: str | None) -> str | None:

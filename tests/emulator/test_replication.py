@@ -86,7 +86,7 @@ def test_recycle_bin_is_purged_after_15_days(emu: EmulatorProcess, sf: Salesforc
     _, gone, _ = _history(emu, sf)
     emu.set_clock(T0 + timedelta(days=14))
     assert [r["id"] for r in sf.Task.deleted(T0, T0 + timedelta(days=1))["deletedRecords"]] == [gone]
-    emu.set_clock(T0 + timedelta(days=15, minutes=16))
+    emu.set_clock(T0 + timedelta(days=15, minutes=16, seconds=30))  # whole seconds, as Salesforce stamps
     assert gone not in {t["Id"] for t in emu.tasks()}
     assert gone not in {r["Id"] for r in sf.query_all("SELECT Id FROM Task", include_deleted=True)["records"]}
     result = sf.Task.deleted(T0 + timedelta(minutes=20), T0 + timedelta(days=15))
