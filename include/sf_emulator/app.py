@@ -26,6 +26,9 @@ ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collec
            auth.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"
+# Salesforce refuses a request whose URI (path and query string, as sent: URL-encoded) is longer
+# than this with 414 URI Too Long, so a long SOQL query must be split (or POSTed in a composite body).
+MAX_URI_BYTES = 16_384
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -35,6 +38,12 @@ def _allowed_methods(request: Request) -> list[str]:
         if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE:
             methods |= route.methods
     return sorted(methods)
+
+
+def _uri_bytes(request: Request) -> int:
+    """The length of the request target as it came over the wire."""
+    query = request.scope.get("query_string", b"")
+    return len(request.scope.get("raw_path") or request.url.path.encode()) + (len(query) + 1 if query else 0)
 
 
 def create_app(org: Emulator) -> FastAPI:
@@ -49,7 +58,10 @@ def create_app(org: Emulator) -> FastAPI:
         """Armed faults first (they stand in for the network/server), then the limit header on every API answer."""
         path = request.url.path
         response: Response | None = None
-        if path.startswith(_SERVICES):
+        if path.startswith(_SERVICES) and _uri_bytes(request) > MAX_URI_BYTES:
+            response = ApiError(414, "URI_TOO_LONG",
+                                f"The request URI is longer than {MAX_URI_BYTES} bytes").response()
+        elif path.startswith(_SERVICES):
             fault = org.faults.take(request.method, path)
             if fault is not None:
                 error = fault.error()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+import requests
 
 from sf_emulator.process import EmulatorError, EmulatorProcess
 from sf_emulator.query import MAX_OPEN_CURSORS
@@ -96,3 +97,21 @@ def test_port_in_use_fails_to_start() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(EmulatorError, match="cannot listen"):
             EmulatorProcess(port=port).start()
+
+
+
+def test_a_query_uri_longer_than_16384_bytes_is_refused_with_414(raw) -> None:
+    """Salesforce caps the request URI (path and query string, URL-encoded as sent) at 16,384 bytes."""
+    def query(ids: int) -> str:
+        return "SELECT Id FROM Task WHERE Id IN (" + ",".join(["'00T000000000001AAA'"] * ids) + ")"
+
+    def uri_bytes(ids: int) -> int:
+        prepared = requests.Request("GET", f"{raw.base}/query/", params={"q": query(ids)}).prepare()
+        return len(prepared.path_url)
+
+    fits = max(n for n in range(1, 1000) if uri_bytes(n) <= 16_384)
+    ok = raw.get("query/", params={"q": query(fits)})
+    assert ok.status_code == 200, ok.text
+    too_long = raw.get("query/", params={"q": query(fits + 1)})
+    assert uri_bytes(fits + 1) > 16_384
+    assert too_long.status_code == 414 and _code(too_long) == "URI_TOO_LONG"
