@@ -28,13 +28,16 @@ changed later is newer than the floor anyway), so the diff needs no "first sync"
 Rules (SPEC §3, §4, §7):
 - Version checks make replays harmless: a Salesforce row whose SystemModstamp is not newer than
   ``link.sf_modstamp``, or a Sales Connect row whose ``change_seq`` is not past ``link.sc_seq``,
-  is ignored (``unchanged``, reason ``stale``).
+  is ignored (``unchanged``, reason ``stale``); a Salesforce row at exactly ``link.sf_modstamp`` only if
+  its content is the one agreed (Salesforce stamps whole seconds: a second save in that second
+  carries the same stamp).
 - Echo suppression has two independent guards: the content hash of a side equal to what we
   last agreed for that side (``content_hash``), and a Sales Connect change written by the sync
   itself (``changed_by == "sync"``) whose ``change_seq`` is the one recorded (``sync_change_seq``).
 - Conflict (both sides changed a linked task): for edit against edit the later modification
-  wins the *whole* record (Salesforce LastModifiedDate vs Sales Connect updated_at; a tie goes to
-  Salesforce) -- ``RULE_LATEST_WINS``. Edits that arrive at the same values are not a conflict.
+  wins the *whole* record (Salesforce LastModifiedDate vs Sales Connect updated_at, compared to the
+  second, the precision both share; a tie goes to Salesforce: ``precedence``) -- ``RULE_LATEST_WINS``.
+  Edits that arrive at the same values are not a conflict.
 - Delete against edit: the deletion wins -- ``RULE_DELETE_WINS``. A RevOps engineer expects a
   deleted task to stay deleted: resurrecting it is the classic "it keeps coming back" sync bug,
   and a Salesforce re-create would mint a new Id beside the one in the recycle bin (a duplicate
@@ -83,6 +86,7 @@ import pandas as pd
 
 from task_sync import fields as f
 from task_sync import validation as v
+from task_sync.precedence import salesforce_wins
 from task_sync.windows import FIRST_SYNC_LOOKBACK
 
 SC_COLUMNS: tuple[str, ...] = (
@@ -502,13 +506,19 @@ def _sf_imports(rows: pd.DataFrame, sc_push_ids: set[Any], out: _Parts) -> None:
 
 
 def _sf_linked_edits(rows: pd.DataFrame, out: _Parts) -> pd.DataFrame:
-    """Linked live Salesforce records: drop stale and echoed versions; the rest are edit events."""
-    stale = rows["sf_modstamp"] <= rows["link_sf_modstamp"]
-    out.add("unchanged", _rows(rows[stale], side=v.SIDE_SF, task_id=rows["link_task_id"], sf_id=rows["sf_id"],
-                               reason="stale"))
-    edits, bad = v.validate_sf_content(rows[~stale])
+    """Linked live Salesforce records: drop stale and echoed versions; the rest are edit events.
+
+    Salesforce stamps whole seconds, so a save in the second already synced carries the synced
+    stamp: a row at that stamp is stale only if its content is the version agreed."""
+    older = rows["sf_modstamp"] < rows["link_sf_modstamp"]
+    edits, bad = v.validate_sf_content(rows[~older])
     _quarantine(out, bad, "sf_to_sc", "update")
     edits = edits.assign(sf_hash=f.hash_frame(edits), kind="edit", task_id=edits["link_task_id"])
+    same = (edits["sf_modstamp"] == edits["link_sf_modstamp"]) & (edits["sf_hash"] == edits["link_sf_hash"])
+    stale = pd.concat([rows[older], edits[same]])
+    out.add("unchanged", _rows(stale, side=v.SIDE_SF, task_id=stale["link_task_id"], sf_id=stale["sf_id"],
+                               reason="stale"))
+    edits = edits[~same]
     echo = edits["sf_hash"] == edits["link_sf_hash"]
     echoes = edits[echo]
     out.add("echoes", _rows(echoes, side=v.SIDE_SF, task_id=echoes["task_id"], sf_id=echoes["sf_id"],
@@ -563,7 +573,7 @@ def _resolve(sf: pd.DataFrame, sc: pd.DataFrame, out: _Parts) -> None:
         sc_hash=same["sc_hash_sc"], sc_seq=same["change_seq_sc"], reason="converged",
     ))
     edits = edits[~agree]
-    sf_wins = edits["sf_modified_at"] >= edits["updated_at_sc"]
+    sf_wins = salesforce_wins(edits["sf_modified_at"], edits["updated_at_sc"])
     _conflicts(edits[sf_wins], WINNER_SF, RULE_LATEST_WINS, out)
     _conflicts(edits[~sf_wins], WINNER_SC, RULE_LATEST_WINS, out)
     won = edits[sf_wins]

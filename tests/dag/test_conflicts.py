@@ -4,6 +4,7 @@ and the sync history keeps both versions and the rule. Delete against edit: the 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from dag_harness import SyncHarness
@@ -14,8 +15,9 @@ from task_sync.salesforce import parse_sf_datetime
 
 
 def _tick() -> None:
-    """Let the clocks move on: Salesforce stamps milliseconds, so two edits need a gap to be ordered."""
-    time.sleep(0.02)
+    """Let the clocks move on: Salesforce stamps whole seconds, so two edits need a second between them to be
+    ordered (a shorter gap is a tie at the precision both sides share)."""
+    time.sleep(1.05)
 
 
 def _linked(harness: SyncHarness, rep, *subjects: str) -> list[tuple[str, int]]:
@@ -70,14 +72,17 @@ def test_both_sides_edited_the_later_change_wins_the_whole_record_and_both_versi
     assert second.sf_modified_at == parse_sf_datetime(untouched["LastModifiedDate"])
 
 
-def test_edits_at_the_same_moment_tie_to_salesforce(harness: SyncHarness) -> None:
+def test_edits_in_the_same_second_tie_to_salesforce_at_the_precision_both_sides_share(harness: SyncHarness) -> None:
     rep = harness.rep(0)
     [(sf_id, task_id)] = _linked(harness, rep, "quarterly review")
     harness.sc_update(rep, task_id, subject="quarterly review (SC)")
     harness.sf_update(sf_id, Subject="quarterly review (SF)")
     sf_modified = parse_sf_datetime(harness.sf_task(sf_id)["LastModifiedDate"])
-    with harness.store.session() as s:  # the rep saved in the very millisecond Salesforce did
-        s.execute(text("UPDATE tasks SET updated_at = :at WHERE id = :id"), {"at": sf_modified, "id": task_id})
+    assert sf_modified.microsecond == 0  # Salesforce stamps whole seconds
+    # The rep saved later in that very second: Sales Connect keeps the microseconds, Salesforce cannot.
+    sc_saved = sf_modified.replace(microsecond=999_000)
+    with harness.store.session() as s:
+        s.execute(text("UPDATE tasks SET updated_at = :at WHERE id = :id"), {"at": sc_saved, "id": task_id})
 
     history = harness.run()
 
@@ -85,8 +90,26 @@ def test_edits_at_the_same_moment_tie_to_salesforce(harness: SyncHarness) -> Non
     assert harness.sc_task(task_id).subject == "quarterly review (SF)"
     assert harness.sf_task(sf_id)["Subject"] == "quarterly review (SF)"
     [conflict] = harness.conflicts()
-    assert (conflict.winner, conflict.sc_modified_at, conflict.sf_modified_at) == (WINNER_SF, sf_modified,
-                                                                                   sf_modified)
+    assert (conflict.winner, conflict.rule) == (WINNER_SF, RULE_LATEST_WINS)
+    assert (conflict.sc_modified_at, conflict.sf_modified_at) == (sc_saved, sf_modified)
+
+
+def test_a_salesforce_edit_in_the_second_already_synced_is_not_lost(harness: SyncHarness) -> None:
+    rep = harness.rep(0)
+    [(sf_id, task_id)] = _linked(harness, rep, "renewal call")
+    synced_stamp = parse_sf_datetime(harness.sf_task(sf_id)["SystemModstamp"])
+    assert harness.link_of(task_id).sf_modstamp == synced_stamp
+    # Someone saves again within the second the sync already read (the clock stands at that second).
+    harness.emu.set_clock(synced_stamp + dt.timedelta(milliseconds=400))
+    harness.sf_update(sf_id, Subject="renewal call (moved to Friday)")
+    assert parse_sf_datetime(harness.sf_task(sf_id)["SystemModstamp"]) == synced_stamp
+    harness.emu.set_clock(dt.datetime.now(dt.UTC))
+
+    history = harness.run()
+
+    assert history.counts["sf_to_sc"]["update"] == 1
+    assert harness.sc_task(task_id).subject == "renewal call (moved to Friday)"
+    assert harness.run().counts["sf_to_sc"]["update"] == 0  # and it is not read as a change again
 
 
 def test_delete_against_edit_is_a_conflict_the_deletion_wins_both_ways(harness: SyncHarness) -> None:

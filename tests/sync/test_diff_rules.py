@@ -284,10 +284,20 @@ def test_stale_salesforce_version_is_ignored(world: World) -> None:
     world.link(10, 1, sf_modstamp=NOW)
     world.sf_task(1, Subject="older", modified=NOW - dt.timedelta(minutes=1))
     world.link(20, 2, sf_modstamp=NOW)
-    world.sf_task(2, Subject="same stamp", modified=NOW)
+    world.sf_task(2, modified=NOW)  # the agreed version itself, read again
     plan = world.plan()
     assert plan.sf_to_sc.updates.empty
-    assert set(plan.unchanged["reason"]) == {"stale"}
+    assert list(plan.unchanged["reason"]) == ["stale", "stale"]
+
+
+def test_a_salesforce_save_in_the_second_already_synced_is_an_edit(world: World) -> None:
+    """Salesforce stamps whole seconds: a second save in the synced second carries the synced stamp."""
+    world.user(1)
+    world.link(20, 2, sf_modstamp=NOW)
+    world.sf_task(2, Subject="saved again in that second", modified=NOW)
+    plan = world.plan()
+    assert only(plan.sf_to_sc.updates)["sc_fields"] == {"subject": "saved again in that second"}
+    assert plan.unchanged.empty
 
 
 def test_stale_sc_version_is_ignored(world: World) -> None:
