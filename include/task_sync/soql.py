@@ -2,9 +2,11 @@
 
 Every value placed into a query goes through ``quote`` (string literals) or ``id_literal``
 (ids, additionally checked against Salesforce's id shape), so nothing read from a database or
-a user can change a query's meaning (SPEC §7, isolation). A query stays far below Salesforce's
-100,000-character limit: owner and id lists are packed into several queries instead (SPEC §9:
-one query per pack of owners, not one per user).
+a user can change a query's meaning (SPEC §7, isolation). A query stays below Salesforce's
+100,000-character limit and, because queries go out as GET requests, below its 16,384-byte cap on
+a request URI (answered ``414 URI Too Long``): owner and id lists are packed by their URL-encoded
+size into several queries instead (SPEC §9: one query per pack of owners, not one per user). An
+18-character id literal costs 27 bytes once encoded (``%27...%27%2C``), so a pack holds about 480.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from urllib.parse import quote_plus
 
 from task_sync.fields import SF_SELECT_FIELDS
 
 SOQL_MAX_CHARS = 100_000
 # Room left for the SELECT list and the conditions around an IN (...) list.
 DEFAULT_LIST_CHARS = 20_000
+# Salesforce's cap on a request URI, and the part of it an IN (...) list may take once URL-encoded:
+# the rest is left for the resource path, the SELECT list and the conditions around the list.
+MAX_URI_BYTES = 16_384
+LIST_URI_BYTES = 13_000
 # One reconciliation query per 2,000 ids: its answer fits in one page of query results.
 EXISTENCE_BATCH = 2_000
 
@@ -59,19 +66,29 @@ def datetime_literal(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def pack_ids(ids: Iterable[str], max_chars: int = DEFAULT_LIST_CHARS, max_items: int | None = None) -> list[list[str]]:
+def pack_ids(
+    ids: Iterable[str], max_chars: int = DEFAULT_LIST_CHARS, max_items: int | None = None,
+    max_uri_bytes: int = LIST_URI_BYTES,
+) -> list[list[str]]:
     """Split ids (deduplicated, in sorted order so packs are stable) so that each pack's
-    ``'a','b',...`` list is at most ``max_chars`` long and holds at most ``max_items`` ids."""
+    ``'a','b',...`` list is at most ``max_chars`` long, at most ``max_uri_bytes`` once URL-encoded
+    (the query travels in a GET's URI), and holds at most ``max_items`` ids."""
     packs: list[list[str]] = []
     current: list[str] = []
-    length = 0
+    length = encoded = 0
+    comma = len(quote_plus(","))
     for value in sorted(set(ids)):
-        size = len(id_literal(value)) + (1 if current else 0)
-        if current and (length + size > max_chars or (max_items is not None and len(current) >= max_items)):
+        literal = id_literal(value)
+        size, size_encoded = len(literal), len(quote_plus(literal))
+        full = max_items is not None and len(current) >= max_items
+        if current and (full or length + 1 + size > max_chars or encoded + comma + size_encoded > max_uri_bytes):
             packs.append(current)
-            current, size, length = [], size - 1, 0
+            current, length, encoded = [], 0, 0
+        if current:
+            size, size_encoded = size + 1, size_encoded + comma
         current.append(value)
         length += size
+        encoded += size_encoded
     if current:
         packs.append(current)
     return packs

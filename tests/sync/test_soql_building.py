@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+import requests
 
 from task_sync import soql
 from task_sync.fields import SF_SELECT_FIELDS
@@ -91,7 +92,8 @@ def test_owner_shards_pack_many_owners_under_the_limit() -> None:
     packs = soql.owner_shards(owners + owners[:10], max_chars=20_000)
     assert sorted(o for pack in packs for o in pack) == sorted(owners)  # every owner once
     assert all(len(",".join(soql.id_literal(o) for o in pack)) <= 20_000 for pack in packs)
-    assert len(packs) == 11  # 10,000 owners * 21 chars / 20,000, not one query per owner
+    # 10,000 owners * 27 URL-encoded bytes / 13,000 (the list's share of the URI cap), not one query per owner
+    assert len(packs) == 21
     start = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     queries = soql.incremental_queries(owners, start, start, max_chars=20_000)
     assert len(queries) == len(packs)
@@ -103,8 +105,27 @@ def test_owner_shards_pack_many_owners_under_the_limit() -> None:
 def test_existence_queries_batch_ids() -> None:
     ids = [f"00T{n:015d}" for n in range(4_500)]
     queries = soql.existence_queries(ids)
-    assert len(queries) == 3
+    assert len(queries) == 10  # 4,500 ids at about 480 a query: each query must fit a GET's URI
     found = [m for q in queries for m in re.findall(r"'(00T\d{15})'", q)]
     assert sorted(found) == ids
     assert all(q.startswith("SELECT Id FROM Task WHERE Id IN (") and len(q) < soql.SOQL_MAX_CHARS for q in queries)
     assert soql.existence_queries([]) == []
+
+
+def test_id_queries_fit_salesforces_uri_cap_of_16384_bytes() -> None:
+    """Queries go out as GET ``.../queryAll/?q=...``: Salesforce answers 414 to a URI over 16,384 bytes.
+    (The write guard's re-read is the by-id read.)"""
+    from task_sync import extract
+
+    ids = [f"00T{n:015d}" for n in range(5_000)]
+    start = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    families = {
+        "incremental": soql.incremental_queries([owner(n) for n in range(5_000)], start, start),
+        "existence": soql.existence_queries(ids),
+        "by id": extract._by_id_queries(ids),
+    }
+    for name, queries in families.items():
+        uris = [len(requests.Request("GET", "https://x.my.salesforce.com/services/data/v59.0/queryAll/",
+                                     params={"q": q}).prepare().path_url) for q in queries]
+        assert max(uris) <= soql.MAX_URI_BYTES, name
+        assert max(uris) > soql.MAX_URI_BYTES * 0.7, name  # and packs are not needlessly small
