@@ -45,7 +45,9 @@ Rules (SPEC §3, §4, §7):
   and a Salesforce deletion stays restorable from the recycle bin for 15 days.
 - A Salesforce record moved to another owner leaves the old user's list (deletion, reason
   ``owner_changed``) and is imported for the new owner if theirs is synced: a record never sits in
-  another user's list. An unlinked Salesforce record carrying our ``Sales_Connect_Id__c`` was
+  another user's list. An edit or deletion the old owner made in Sales Connect meanwhile is never
+  written to Salesforce: it is a conflict, ``RULE_OWNER_CHANGED``. An unlinked Salesforce record
+  carrying our ``Sales_Connect_Id__c`` was
   pushed by us (the link write was lost): it is offered as a create with ``sales_connect_id`` so
   the loader adopts that task instead of duplicating it -- unless the same task is being pushed
   in this very plan, whose upsert links it.
@@ -126,6 +128,10 @@ RULE_LATEST_WINS = (
 RULE_DELETE_WINS = (
     "delete-wins: one side deleted the task while the other edited it; the deletion is applied and the "
     "edited version is kept in this conflict record"
+)
+RULE_OWNER_CHANGED = (
+    "owner-changed: Salesforce gave the task to another owner before this rep's edit or deletion reached it; "
+    "the task is no longer theirs, so the action is not written to Salesforce and is kept in this conflict record"
 )
 GUARD_HASH, GUARD_SEQ = "content_hash", "sync_change_seq"
 
@@ -299,10 +305,11 @@ def build_plan(inp: SyncInput) -> SyncPlan:
     users = _prepare_users(inp.users)
     links = _with_seen_versions(_prefixed_links(inp.links), inp)
     sc_events, sc_push_ids = _sales_connect_side(inp.sc_changes, users, links, out)
-    sf_events, moved_task_ids = _salesforce_side(inp, users, links, sc_push_ids, out)
-    stale_moved = sc_events["task_id"].isin(moved_task_ids)
+    sf_events, moved = _salesforce_side(inp, users, links, sc_push_ids, out)
+    stale_moved = sc_events["task_id"].isin(set(moved["link_task_id"]))
     out.add("unchanged", _rows(sc_events[stale_moved], side=v.SIDE_SC, task_id=sc_events["task_id"],
                                sf_id=sc_events["link_sf_id"], reason="owner_changed"))
+    _owner_changed_conflicts(sc_events[stale_moved], moved, out)
     _resolve(sf_events, sc_events[~stale_moved], out)
 
     def direction(prefix: str, columns: tuple[str, ...]) -> DirectionPlan:
@@ -412,7 +419,7 @@ def _salesforce_side(
     inp: SyncInput, users: pd.DataFrame, links: pd.DataFrame, sc_push_ids: set[Any], out: _Parts
 ) -> tuple[pd.DataFrame, set[Any]]:
     """Classify Salesforce changes; emit imports/skips/echoes. Returns linked change events
-    (``kind`` "edit" or "delete") and the task ids that left their user because the owner changed."""
+    (``kind`` "edit" or "delete") and the linked records that left their user because the owner changed."""
     good, bad = v.validate_sf_system(inp.sf_changes)
     _quarantine(out, bad, "sf_to_sc", "read")
 
@@ -448,7 +455,19 @@ def _salesforce_side(
 
     _sf_imports(live[live["link_task_id"].isna()], sc_push_ids, out)
     events = pd.concat([removals, _sf_linked_edits(live[live["link_task_id"].notna()], out)], ignore_index=True)
-    return _events(events, SF_EVENT_COLUMNS), set(gone["link_task_id"]) | set(handed_away["link_task_id"])
+    return _events(events, SF_EVENT_COLUMNS), pd.concat([gone, handed_away], ignore_index=True)
+
+
+def _owner_changed_conflicts(sc_moved: pd.DataFrame, sf_moved: pd.DataFrame, out: _Parts) -> None:
+    """A rep's edit or deletion of a task Salesforce has meanwhile given to another owner is not theirs to
+    write any more: it is recorded as a conflict (Salesforce's owner wins), with both versions."""
+    if sc_moved.empty:
+        return
+    sf_rows, _bad = v.validate_sf_content(sf_moved)  # a refused value is the new owner's shard's to report
+    sf_rows = sf_rows.assign(task_id=pd.to_numeric(sf_rows["link_task_id"]).astype("Int64"), kind="edit",
+                             deleted_at=None)
+    sc_part = sc_moved.add_suffix("_sc").rename(columns={"task_id_sc": "task_id"})
+    _conflicts(sf_rows.drop_duplicates("task_id").merge(sc_part, on="task_id"), WINNER_SF, RULE_OWNER_CHANGED, out)
 
 
 def _handed_away(live: pd.DataFrame, users: pd.DataFrame, links: pd.DataFrame, out: _Parts) -> pd.DataFrame:
