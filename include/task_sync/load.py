@@ -8,7 +8,9 @@ quarantined records. Then Salesforce, in collections of 200 with
 ``allOrNone=false``; after every call the links of the records that went
 through are committed at once, so a crash half-way loses nothing and a
 retry re-sends only what is not linked yet (creates are upserts on our
-external id, so even that never duplicates).
+external id, so even that never duplicates). Updates and deletions pass
+``write_guard`` first: a record Salesforce changed since the diff read it
+(or gave to another owner) is planned again instead of overwritten.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from sqlalchemy.orm import Session
 
 from sales_connect.models import CHANGED_BY_SYNC, Task, TaskLink
 from task_sync import ledger
-from task_sync.diff import SyncPlan
+from task_sync.diff import DirectionPlan, SyncPlan
 from task_sync.fields import EXTERNAL_ID_FIELD
 from task_sync.runfiles import records
 from task_sync.salesforce import RecordResult, SalesforceGateway
+from task_sync.write_guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -252,12 +255,15 @@ def apply_to_salesforce(
     now: dt.datetime,
     counts: LoadCounts,
     bulk_threshold: int = 10_000,
+    guard: WriteGuard | None = None,
 ) -> None:
     """Push Sales Connect's changes. Raises ``ApiLimitExceeded`` untouched (the caller stops the run).
 
     Up to ``bulk_threshold`` records of one kind go in sObject Collections of 200, each call's links
     committed before the next call; more go in one Bulk API 2.0 job (a handful of calls whatever the
-    volume), settled 200 at a time afterwards.
+    volume), settled 200 at a time afterwards. With a ``guard``, updates and deletions go out only
+    to records Salesforce did not change since the diff read them; the others are planned again
+    (``write_guard``) and that plan is applied on both sides at once.
     """
     direction = plan.sc_to_sf
     creates = _sent(records(direction.creates), bulk_threshold,
@@ -274,6 +280,22 @@ def apply_to_salesforce(
                     session.add(link)
                 _store_agreement(link, {**row, "sf_id": result.sf_id}, sc_seq=_int(row["sc_seq"]), now=now)
                 counts.written[SC_TO_SF]["create"] += 1
+    checked = guard.check(gateway, direction) if guard is not None else None
+    _push_changes(gateway, session_factory, checked.cleared if checked else direction, run_id=run_id, now=now,
+                  counts=counts, bulk_threshold=bulk_threshold)
+    if checked is not None and checked.replan is not None:
+        log.info("%d record(s) changed in Salesforce since the diff read them: planned again", len(checked.held))
+        with session_factory() as session:
+            apply_to_sales_connect(session, checked.replan, run_id=run_id, now=now, counts=counts)
+        _push_changes(gateway, session_factory, checked.replan.sc_to_sf, run_id=run_id, now=now, counts=counts,
+                      bulk_threshold=bulk_threshold)
+
+
+def _push_changes(
+    gateway: SalesforceGateway, session_factory: SessionFactory, direction: DirectionPlan, *, run_id: int | None,
+    now: dt.datetime, counts: LoadCounts, bulk_threshold: int,
+) -> None:
+    """Send one direction's updates, completions and deletions, each call's links committed before the next."""
     for kind, frame in (("update", direction.updates), ("complete", direction.completions)):
         updates = _sent(records(frame), bulk_threshold,
                         lambda rows: gateway.update([{"Id": r["sf_id"], **r["sf_fields"]} for r in rows]),

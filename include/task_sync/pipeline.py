@@ -62,6 +62,7 @@ from task_sync.windows import (
     reenable_deleted_window,
     updated_window,
 )
+from task_sync.write_guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -462,7 +463,7 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     try:
         load.apply_to_salesforce(
             gateway, lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now, counts=counts,
-            bulk_threshold=run.settings.bulk_threshold,
+            bulk_threshold=run.settings.bulk_threshold, guard=WriteGuard.of_shard(diffed),
         )
     except ApiLimitExceeded as exc:
         status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"
