@@ -146,9 +146,17 @@ class HistoryGenerator:
             args = {"kind": kind}
             if kind == "user_ids":
                 args["reps"] = [self._rep()]
+            if rng.random() < 0.25:
+                args["during"] = [self._during()]
             return Step("run", args)
         if choice == "fault":
             return Step("fault", {"fault": rng.choice(FAULTS), "task": task})
         if choice == "crash":
             return Step("run", {"kind": "scheduled", "stop_after": rng.choice(CRASH_POINTS)})
-        return Step("run", {"kind": "scheduled", "kill_load": True})
+        return Step("run", {"kind": "scheduled", "kill_load": True, "during": [self._during()]})
+
+    def _during(self) -> dict[str, Any]:
+        """An edit made while a run loads from the plan it already made (a nested step, as a dict)."""
+        if self.rng.random() < 0.6:
+            return {"kind": "sf_act", "args": {"task": self._task(), "action": "edit", "fields": self._sf_edit()}}
+        return {"kind": "sc_act", "args": {"task": self._task(), "action": "edit", "fields": self._sc_edit()}}

@@ -89,11 +89,12 @@ def check_run(world: World, model: Model, before: RunSnapshot, history: Any, *, 
 
 
 def _cost(world: World, history: Any, kind: str) -> list[Violation]:
-    used = world.emu.counters()["total"]
+    counters = world.emu.counters()
+    used = counters["total"]
     out = []
     if used != history.api_calls:
-        out.append(Violation("history_api_calls", f"{kind} run {history.dag_run_id} spent {used} calls, "
-                                                  f"history says {history.api_calls}"))
+        out.append(Violation("history_api_calls", f"{kind} run {history.dag_run_id} spent {used} calls "
+                                                  f"{counters['by_resource']}, history says {history.api_calls}"))
     if used > BASE_CALLS + CALLS_PER_SHARD * world.shards:
         out.append(Violation("api_budget", f"{kind} run {history.dag_run_id} spent {used} calls"))
     return out
@@ -125,9 +126,12 @@ def check_converged(world: World, model: Model) -> list[Violation]:
         e.sf_id for e in world.errors() if e.resolved_at is None}
     conflicted = {str(c.task_id) for c in world.conflicts()} | {c.sf_id for c in world.conflicts()}
     owner_rep = {r.owner_id: r for r in model.reps}
+    off_users = {r.user_id for r in model.reps if not r.enabled}
     out: list[Violation] = []
     for sc in sc_by_id.values():  # isolation: a linked live row belongs to the Salesforce owner's rep
         link = link_by_task.get(sc.id)
+        if sc.user_id in off_users:
+            continue  # sync off: the row stays as it was (no traffic), even if Salesforce moved the task
         sf = sf_by_id.get(link.sf_id) if link else None
         if sc.deleted_at is None and sf and not sf["IsDeleted"]:
             rep = owner_rep.get(sf["OwnerId"])

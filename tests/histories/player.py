@@ -23,6 +23,9 @@ class Outcome:
     runs: int = 0
     faults: int = 0
 
+    def rules(self) -> list[str]:
+        return [v.rule for v in self.violations]
+
 
 class Player:
     def __init__(self, world: World) -> None:
@@ -226,12 +229,17 @@ class Player:
         self.armed = []
 
     def _do_run(self, step: int, kind: str, reps: list[int] | None = None, stop_after: str | None = None,
-                kill_load: bool = False) -> bool:
+                kill_load: bool = False, during: list[dict[str, Any]] | None = None) -> bool:
         user_ids = tuple(self.model.reps[r].user_id for r in reps or () if r < len(self.model.reps))
         before = RunSnapshot.take(self.world, self.model)
         self.world.emu.reset_counters()
-        history = self.world.run(kind, user_ids=user_ids, stop_after=stop_after, kill_load=kill_load)
-        clean = not self.armed and not stop_after and not kill_load
+        def during_load() -> None:
+            for nested in during or ():
+                getattr(self, f"_do_{nested['kind']}")(step, **nested["args"])
+
+        history = self.world.run(kind, user_ids=user_ids, stop_after=stop_after, kill_load=kill_load,
+                                 during_load=during_load if during else None)
+        clean = not (self.armed or stop_after or kill_load or during)  # nothing else spent calls meanwhile
         self._last_run_violations = check_run(self.world, self.model, before, history, kind=kind, clean=clean)
         self._clear_faults()
         self.model.runs += 1

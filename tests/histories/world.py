@@ -167,11 +167,13 @@ class World:
     # -- runs -----------------------------------------------------------------------------------
 
     def run(self, kind: str, *, user_ids: tuple[int, ...] = (), stop_after: str | None = None,
-            kill_load: bool = False) -> SyncRun | None:
-        """A run of ``kind`` (scheduled, user_ids, backfill, dry_run), driven step by step.
+            kill_load: bool = False, during_load: Any = None) -> SyncRun | None:
+        """A run of ``kind`` (scheduled, user_ids, backfill, dry_run, full_reconcile), driven step by step.
 
         ``stop_after`` names the last step that runs (the worker dies there); ``kill_load`` runs the
-        first shard's load in a subprocess and SIGKILLs it while its Salesforce write is in flight.
+        first shard's load in a subprocess and SIGKILLs it while its Salesforce write is in flight;
+        ``during_load`` is called between the first shard's diff and its load (or the load's retry,
+        after a kill): a user editing while the run works from a plan it already made.
         A step that raises (a fault outlasting the retries) ends the run as Airflow would leave it:
         the report step still runs, as a failed upstream does not stop it (trigger rule all_done).
         """
@@ -181,6 +183,8 @@ class World:
         run_type = "scheduled"
         if kind == "user_ids":
             fields["user_ids"], run_type = user_ids, "manual"
+        elif kind == "full_reconcile":
+            fields["full_reconcile"], run_type = True, "manual"
         elif kind == "dry_run":
             fields["dry_run"], run_type = True, "manual"
         elif kind == "backfill":
@@ -202,6 +206,8 @@ class World:
                 continue
             if kill_load and index == 0:
                 self._killed_load(run, diffed)
+            if during_load is not None and index == 0:
+                during_load()
             result = self._step(lambda diffed=diffed: pipeline.load_shard(run, diffed))
             if result is not None:
                 loaded.append(result)
