@@ -246,6 +246,7 @@ class World:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         self.emu.clear_faults()
+        time.sleep(2.0)  # the dead worker's request is applied when its delay ends, as a real one would be
 
 
 def _typed(fields: dict[str, Any]) -> dict[str, Any]:
