@@ -17,7 +17,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export SALES_CONNECT_VAR := $(CURDIR)/var
 
-.PHONY: install airflow-home run test test-fast lint emulator bench bench-emulator freeze clean celery-demo celery-demo-stop browser-deps
+.PHONY: install airflow-home run test test-fast lint emulator soak bench bench-emulator freeze clean celery-demo celery-demo-stop browser-deps
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -59,6 +59,13 @@ lint: $(STAMP)
 
 emulator: $(STAMP)
 	@$(BIN)/python -m sf_emulator --port $(PORT) $(EMULATOR_ARGS)
+
+# Randomized two-sided histories against the real pipeline, emulator and store (tests/histories/):
+# prints histories, steps, runs, faults injected, invariant violations and steps/s.
+SEED ?= 2000
+HISTORIES ?= 30
+soak: $(STAMP)
+	$(BIN)/python tests/histories/soak.py --seed $(SEED) --histories $(HISTORIES) $(SOAK_ARGS)
 
 bench: airflow-home
 	$(BIN)/python -m sync_benchmark $(BENCH_ARGS)

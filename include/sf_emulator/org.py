@@ -85,6 +85,23 @@ class Emulator:
         with self.store.transaction() as conn:
             return archive_tasks(conn, self.clock.now())
 
+    def undelete(self, record_ids: list[str]) -> list[str]:
+        """Restore tasks from the recycle bin, as the UI's Undelete (or SOAP ``undelete()``) does.
+
+        Salesforce stamps the restore as a modification (LastModifiedDate, SystemModstamp), so a
+        replication reader sees the record again; ids not in the bin are left out of the answer.
+        """
+        now = to_storage(self.clock.now())
+        restored = []
+        with self.store.transaction() as conn:
+            for record_id in record_ids:
+                cursor = conn.execute(
+                    "UPDATE task SET IsDeleted = 0, emu_deleted_at = NULL, LastModifiedDate = ?, SystemModstamp = ?"
+                    " WHERE Id = ? AND IsDeleted = 1", (now, now, record_id))
+                if cursor.rowcount:
+                    restored.append(record_id)
+        return restored
+
     def earliest_deleted_available(self) -> str:
         """Storage text of the oldest deletion `deleted/` can still report.
 

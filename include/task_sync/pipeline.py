@@ -162,7 +162,8 @@ def plan_run(run: RunContext) -> dict[str, Any]:
         log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
         return {"run_id": run_id, "shards": [], "api_calls": api_calls, "server_now": None}
     with _noting_failure(run, run_id):
-        return _plan_shards(run, run_id, users, watermarks)
+        planned = _plan_shards(run, run_id, users, watermarks)
+    return {**planned, "api_calls": planned["api_calls"] + api_calls}  # the backfill check's call too
 
 
 def _refuse_unanswerable_backfill(run: RunContext) -> int:

@@ -119,3 +119,17 @@ def test_seeded_history_is_completed_consistently(emu: EmulatorProcess, sf: Sale
     assert task["CreatedDate"] == task["LastModifiedDate"] == task["SystemModstamp"] == task["CompletedDateTime"] \
         == "2024-05-09T08:00:00.000+0000"
     assert sf.Task.updated(T0 - timedelta(days=1, hours=5), T0 - timedelta(days=1, hours=3))["ids"] == [task_id]
+
+
+def test_undelete_brings_a_recycle_bin_task_back_as_a_modification(emu: EmulatorProcess, sf: Salesforce) -> None:
+    kept, gone, _ = _history(emu, sf)
+    assert emu.control("POST", "undelete", {"ids": [gone, kept]}) == {"undeleted": [gone]}  # kept was never deleted
+    restored = sf.Task.get(gone)
+    assert restored["IsDeleted"] is False and restored["Subject"] == "gone"
+    assert restored["SystemModstamp"].startswith("2024-05-10T12:20:30")
+    emu.set_clock(T0 + timedelta(minutes=25))
+    assert gone in sf.Task.updated(T0 + timedelta(minutes=19), T0 + timedelta(minutes=22))["ids"]
+    emu.set_clock(T0 + timedelta(days=16))
+    sf.Task.delete(gone)
+    emu.set_clock(T0 + timedelta(days=32))
+    assert emu.control("POST", "undelete", {"ids": [gone]}) == {"undeleted": []}  # purged after 15 days

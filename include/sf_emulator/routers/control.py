@@ -18,6 +18,7 @@ gets 400 `{"detail": "..."}`.
     POST   reset             {"seed": "default"|"empty"|<seed document>}   (sessions survive)
     POST   seed              <seed document> (see sf_emulator.seed)
     POST   archive           {"archived": n}
+    POST   undelete          {"ids": [...]}  ->  {"undeleted": [...]}   (from the recycle bin, as the UI does)
     POST   sessions          {"username"} | {"user_id"}  ->  {"session_id", "user_id"}
     DELETE sessions          [?session_id=]  ->  {"revoked": n}
     GET    tasks             [?ids=a,b&limit=n]  ->  {"records": [... + LastWriteClient, DeletedDate], ...}
@@ -192,6 +193,15 @@ def seed(org: Org, body: JsonBody) -> dict:
 def archive(org: Org) -> dict:
     """Run the activity archiver now."""
     return {"archived": org.archive()}
+
+
+@router.post("/undelete")
+def undelete(org: Org, body: JsonBody) -> dict:
+    """Restore tasks from the recycle bin; ids that are not in it are not in the answer."""
+    ids = _object(body, "undelete").get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise HTTPException(400, "undelete: 'ids' must be a non-empty list")
+    return {"undeleted": org.undelete([org.records.canonical_id(TASK, str(i)) for i in ids])}
 
 
 @router.post("/sessions")
