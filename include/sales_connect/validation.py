@@ -12,12 +12,13 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sales_connect import sf_ids
 from sales_connect.errors import ValidationError
 from sales_connect.models import TASK_PRIORITIES, TASK_STATUSES, TASK_TYPES
 
 SUBJECT_MAX = 255
-# Salesforce User ids: key prefix 005, 15 (case-sensitive) or 18 characters.
-_SF_USER_ID = re.compile(r"005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
+# The key prefix of Salesforce User ids.
+SF_USER_PREFIX = "005"
 
 
 def subject(value: Any) -> str:
@@ -80,11 +81,13 @@ def time_zone(value: Any) -> str:
 
 
 def sf_owner_id(value: Any) -> str | None:
+    """Kept in the 18-character form the REST API answers, whichever form was typed."""
     if value is None:
         return None
-    if not isinstance(value, str) or not _SF_USER_ID.fullmatch(value):
-        raise ValidationError("sf_owner_id", f"{value!r} is not a Salesforce User id (15 or 18 characters, 005...)")
-    return value
+    try:
+        return sf_ids.to_18(value.strip() if isinstance(value, str) else value, prefix=SF_USER_PREFIX)
+    except sf_ids.MalformedId as exc:
+        raise ValidationError("sf_owner_id", f"{exc} (a User id is 15 or 18 characters, starting with 005)") from None
 
 
 def email(value: Any) -> str:

@@ -43,6 +43,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
 from task_sync import extract, ledger, load, soql
@@ -334,7 +335,7 @@ def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         extra = extract.read_salesforce(gateway, [], retry_sf_ids=handed_away)
         # A new owner who is synced is read (and imported) by their own shard; keep the rest.
         served = everyone.loc[everyone["sync_enabled"], "sf_owner_id"]
-        extra = extra[~extra["OwnerId"].isin(served)]
+        extra = extra[~extra["OwnerId"].map(sf_ids.comparable).isin(served)]
         log.info("%d linked task(s) now owned by someone the sync does not serve", len(extra))
         sf = pd.concat([sf, extra], ignore_index=True)
     older = 0

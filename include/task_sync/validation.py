@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
+from sales_connect import sf_ids
 from task_sync import fields as f
 
 QUARANTINE_COLUMNS: tuple[str, ...] = ("side", "task_id", "sf_id", "user_id", "error_code", "message", "payload")
@@ -163,8 +164,9 @@ def validate_sf_system(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     overlapping windows return one Id twice, the row with the newest SystemModstamp is kept.
     """
     frame = ensure_columns(records, f.SF_SELECT_FIELDS)
-    frame["sf_id"] = f.na_to_none(frame["Id"])
-    frame["owner_id"] = f.na_to_none(frame["OwnerId"])
+    # Compared with ids kept in the store, so both in the 18-character form.
+    frame["sf_id"] = f.na_to_none(frame["Id"]).map(sf_ids.comparable)
+    frame["owner_id"] = f.na_to_none(frame["OwnerId"]).map(sf_ids.comparable)
     for raw, parsed in _SF_SYSTEM_DATETIMES.items():
         frame[parsed] = parse_utc(frame[raw])
     frame["is_deleted"] = parse_bool(frame["IsDeleted"])
@@ -184,8 +186,9 @@ def validate_sf_system(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 def validate_sf_owners(frame: pd.DataFrame, users: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Attach the Sales Connect user owning each record; an OwnerId no user maps to is quarantined.
 
-    The match is exact (Salesforce ids are case-sensitive in their 15-character form), which is
-    what keeps one user's tasks out of another user's list. Adds the ``users`` columns.
+    The match is exact on the 18-character form (both sides are normalised to it; the
+    15-character form is case-sensitive), which is what keeps one user's tasks out of another
+    user's list. Adds the ``users`` columns.
     """
     owners = users[users["sf_owner_id"].notna()]
     merged = frame.merge(owners, how="left", left_on="owner_id", right_on="sf_owner_id", validate="many_to_one")

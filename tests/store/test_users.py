@@ -59,13 +59,27 @@ def test_update_settings(store: Store, two_users: tuple[int, int]) -> None:
         repo.update_user_settings(session, ada, time_zone="Asia/Kolkata", sf_owner_id="005000000000009")
     with store.session() as session:
         user = repo.get_user(session, ada)
-        assert (user.time_zone, user.sf_owner_id, user.name) == ("Asia/Kolkata", "005000000000009", "Ada")
+        # A 15-character id is kept in the 18-character form the REST API answers.
+        assert (user.time_zone, user.sf_owner_id, user.name) == ("Asia/Kolkata", "005000000000009AAA", "Ada")
         with pytest.raises(ValidationError, match="time_zone"):
             repo.update_user_settings(session, ada, time_zone="Asia/Nowhere")
         with pytest.raises(ValidationError, match="sf_owner_id"):
             repo.update_user_settings(session, ada, sf_owner_id="005000000000002")  # Bob's
         repo.update_user_settings(session, ada, sf_owner_id=None)
         assert user.sf_owner_id is None
+
+
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("005000000000009A", "16 characters, not 15 or 18"),
+    ("00T000000000009", "must start with 005"),
+    ("005000000000-09", "only letters A-Z, a-z and digits"),
+    ("005000000000009AA9", "cannot end an 18-character id"),
+])
+def test_a_malformed_salesforce_user_id_is_refused_with_its_reason(
+        store: Store, two_users: tuple[int, int], typed: str, reason: str) -> None:
+    ada, _ = two_users
+    with store.session() as session, pytest.raises(ValidationError, match=reason):
+        repo.update_user_settings(session, ada, sf_owner_id=typed)
 
 
 def test_owner_id_is_frozen_while_sync_is_on(store: Store, two_users: tuple[int, int]) -> None:
