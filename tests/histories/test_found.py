@@ -1,7 +1,7 @@
 """Regression tests from shrunk histories the generator found (seed in each docstring).
 
-Defects of issue 10 that other branches are fixing are ``xfail(strict=True)``: the lead removes the
-marker when the fix merges (strict, so a fix that lands makes the marker fail loudly).
+A defect found but not yet fixed is ``xfail(strict=True)``, so the fix that lands makes its marker
+fail loudly and the marker comes off with it.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ def test_a_backfills_history_counts_the_api_call_of_its_window_check(play) -> No
 
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #10: a rep's action lands on another owner's task; "
-                                       "fixed on branch of the issue-10 #10 helper")
 def test_a_reps_edit_after_salesforce_handed_the_task_away_is_not_written_to_the_new_owners_record(play) -> None:
     """Seed 103 (shrunk 40 -> 20 steps by the generator, then by hand): wrote_onto_another_owners_record."""
     outcome = play([
@@ -38,8 +36,6 @@ def test_a_reps_edit_after_salesforce_handed_the_task_away_is_not_written_to_the
     assert "wrote_onto_another_owners_record" not in outcome.rules(), outcome.violations
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #2: a task undeleted in Salesforce stays hidden in Sales Connect; "
-                                       "fixed on branch of the issue-10 #2 helper")
 def test_a_task_undeleted_from_the_recycle_bin_comes_back_to_the_reps_list(play) -> None:
     """restored_task_hidden (the generator's sf_undelete step on a task pushed from Sales Connect)."""
     outcome = play([
@@ -54,8 +50,6 @@ def test_a_task_undeleted_from_the_recycle_bin_comes_back_to_the_reps_list(play)
     assert "restored_task_hidden" not in outcome.rules(), outcome.violations
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #4: a Salesforce edit made while the load runs is overwritten "
-                                       "without a conflict; fixed on branch of the issue-10 #4 helper")
 def test_a_salesforce_edit_made_during_the_load_is_not_rolled_back(play) -> None:
     """lost_update (a run's ``during`` step edits Salesforce between diff and load)."""
     outcome = play([
@@ -70,8 +64,6 @@ def test_a_salesforce_edit_made_during_the_load_is_not_rolled_back(play) -> None
     assert "lost_update" not in outcome.rules(), outcome.violations
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #4: the retry of a killed load re-sends its stale plan over a "
-                                       "Salesforce edit; fixed on branch of the issue-10 #4 helper")
 def test_a_salesforce_edit_survives_the_retry_of_a_killed_load(play) -> None:
     """lost_update (SIGKILL of the load process mid-write, a Salesforce edit, then the retry)."""
     outcome = play([
