@@ -42,6 +42,10 @@ def _case_from_suffix(id18: str) -> str:
     return "".join(restored)
 
 
+# Key prefixes whose object a person would name in an error message.
+_KINDS = {"005": "User", "00T": "Task"}
+
+
 def to_18(value: object, *, prefix: str | None = None) -> str:
     """``value`` as an 18-character id; 15-character ids get their suffix, 18-character ids their
     canonical case. ``prefix`` is the key prefix the id must have (``"005"`` for a User)."""
@@ -53,7 +57,8 @@ def to_18(value: object, *, prefix: str | None = None) -> str:
         raise MalformedId(f"{value!r} is not a Salesforce id: only letters A-Z, a-z and digits 0-9 may appear")
     id15 = value if len(value) == 15 else _case_from_suffix(value)
     if prefix is not None and not id15.startswith(prefix):
-        raise MalformedId(f"{value!r} is not the right kind of Salesforce id: it must start with {prefix}")
+        kind = _KINDS.get(prefix, f"{prefix}-prefixed")
+        raise MalformedId(f"{value!r} is not a Salesforce {kind} id: it must start with {prefix}")
     return id15 + _suffix(id15)
 
 
