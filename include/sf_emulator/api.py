@@ -29,8 +29,9 @@ from sf_emulator.org import Emulator
 from sf_emulator.records import CallContext
 from sf_emulator.wire import ApiError, not_found
 
-#: The versions `GET /services/data/` lists and the routes accept.
-SUPPORTED_VERSIONS = tuple(f"{v}.0" for v in range(31, 63))
+#: The versions `GET /services/data/` lists and the routes accept: Summer '14 (31.0) through the current
+#: release, Winter '27 (68.0), each with the same resource map, as a real org serves every version it still supports.
+SUPPORTED_VERSIONS = tuple(f"{v}.0" for v in range(31, 69))
 
 
 def emulator(request: Request) -> Emulator:
