@@ -19,11 +19,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from sf_emulator.org import Emulator
-from sf_emulator.routers import auth, bulk2, collections, control, limits, query, sobjects, versions
+from sf_emulator.routers import (
+    auth,
+    bulk2,
+    collections,
+    control,
+    identity,
+    limits,
+    query,
+    soap,
+    sobjects,
+    versions,
+)
 from sf_emulator.wire import ApiError, not_found
 
 ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router, bulk2.router,
-           auth.router, control.router)
+           auth.router, soap.router, identity.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"
 # Salesforce refuses a request whose URI (path and query string, as sent: URL-encoded) is longer

@@ -251,6 +251,11 @@ class EmulatorProcess:
     def new_session(self, username: str | None = None) -> str:
         return self.control("POST", "sessions", {"username": username} if username else {})["session_id"]
 
+    def refresh_token(self, username: str | None = None) -> str:
+        """A refresh token for the user (default: the integration user), as the OAuth web-server flow hands out."""
+        body: dict[str, Any] = {"refresh_token": True, **({"username": username} if username else {})}
+        return self.control("POST", "sessions", body)["refresh_token"]
+
     def revoke_sessions(self, session_id: str | None = None) -> int:
         """Invalidate one session (or all of them, including the start-up session)."""
         params = {"session_id": session_id} if session_id else {}

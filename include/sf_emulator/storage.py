@@ -43,6 +43,9 @@ _INDEXES = (
 _BOOKKEEPING = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS session (token TEXT PRIMARY KEY, user_id TEXT NOT NULL, issued_at TEXT NOT NULL)",
+    # OAuth refresh tokens (a user's approval of the connected app), and which access tokens each one issued.
+    "CREATE TABLE IF NOT EXISTS refresh_token (token TEXT PRIMARY KEY, user_id TEXT NOT NULL, issued_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS refreshed_session (access_token TEXT PRIMARY KEY, refresh_token TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS api_call (minute TEXT NOT NULL, family TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (minute, family))",
 )

@@ -19,7 +19,8 @@ gets 400 `{"detail": "..."}`.
     POST   seed              <seed document> (see sf_emulator.seed)
     POST   archive           {"archived": n}
     POST   undelete          {"ids": [...]}  ->  {"undeleted": [...]}   (from the recycle bin, as the UI does)
-    POST   sessions          {"username"} | {"user_id"}  ->  {"session_id", "user_id"}
+    POST   sessions          {"username"} | {"user_id"} [+ "refresh_token": true]  ->  {"session_id", "user_id"
+                              [, "refresh_token"]}   (a refresh token: the user approved the OAuth app)
     DELETE sessions          [?session_id=]  ->  {"revoked": n}
     GET    tasks             [?ids=a,b&limit=n]  ->  {"records": [... + LastWriteClient, DeletedDate], ...}
 """
@@ -214,7 +215,10 @@ def new_session(org: Org, body: JsonBody) -> dict:
         rows = org.store.read("SELECT Id FROM sf_user WHERE Id = ?", (str(spec.get("user_id", org.api_user_id)),))
     if not rows:
         raise HTTPException(404, "sessions: no such user")
-    return {"session_id": org.sessions.issue(rows[0]["Id"]), "user_id": rows[0]["Id"]}
+    answer = {"session_id": org.sessions.issue(rows[0]["Id"]), "user_id": rows[0]["Id"]}
+    if spec.get("refresh_token"):
+        answer["refresh_token"] = org.sessions.issue_refresh_token(rows[0]["Id"])
+    return answer
 
 
 @router.delete("/sessions")

@@ -32,10 +32,9 @@ const scenarios = {
     const identity = await conn.identity();
     const count = (await conn.query('SELECT COUNT() FROM Task')).totalSize;
     await conn.logout();
-    const afterLogout = await failure(direct().request('/services/data/'));
     const reuse = new jsforce.Connection({ instanceUrl: conn.instanceUrl || env.EMU_INSTANCE_URL, version: VERSION,
       accessToken: userInfo.accessToken });
-    return { userInfo, identity, count, afterLogout, reused: await failure(reuse.query('SELECT Id FROM Task')) };
+    return { userInfo, identity, count, reused: await failure(reuse.query('SELECT Id FROM Task')) };
   },
 
   // OAuth 2.0 password grant, identity, and revoke on logout.
