@@ -23,6 +23,7 @@ from sf_emulator.routers import (
     auth,
     bulk2,
     collections,
+    collections_retrieve,
     control,
     identity,
     limits,
@@ -33,7 +34,8 @@ from sf_emulator.routers import (
 )
 from sf_emulator.wire import ApiError, not_found
 
-ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router, bulk2.router,
+ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router,
+           collections_retrieve.router, bulk2.router,
            auth.router, soap.router, identity.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"

@@ -32,8 +32,11 @@ class EmulatorProcess:
     """`python -m sf_emulator` on a free port of 127.0.0.1, stopped on exit (terminate, then kill)."""
 
     def __init__(self, state: str | Path = ":memory:", *, seed: str = "default", api_limit: int | None = None,
-                 port: int = 0, startup_timeout: float = 30.0, log_path: str | Path | None = None) -> None:
+                 port: int = 0, startup_timeout: float = 30.0, log_path: str | Path | None = None,
+                 hostnames: tuple[str, ...] = ()) -> None:
         self.state = str(state)
+        #: Extra names the TLS certificate covers (a client that insists on a `*.my.salesforce.com` URL).
+        self.hostnames = hostnames
         self.seed_arg = seed
         self.api_limit = api_limit
         self.port = port
@@ -56,6 +59,8 @@ class EmulatorProcess:
                    "--seed", self.seed_arg]
         if self.api_limit is not None:
             command += ["--api-limit", str(self.api_limit)]
+        for name in self.hostnames:
+            command += ["--hostname", name]
         log = self.log_path.open("ab")
         try:
             self._proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,

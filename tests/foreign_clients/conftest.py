@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from foreign_harness import FOREIGN_PYTHON, HERE, INSTALL_HINT, JS_DIR, Driver, run_driver
+from foreign_harness import FOREIGN_PYTHON, HERE, INSTALL_HINT, JS_DIR, MY_DOMAIN, Driver, run_driver
 
 from sf_emulator.process import EmulatorProcess
 
 
 @pytest.fixture(scope="module")
 def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(state=tmp_path_factory.mktemp("sf-emulator") / "org.sqlite3") as emu:
+    with EmulatorProcess(state=tmp_path_factory.mktemp("sf-emulator") / "org.sqlite3",
+                         hostnames=(MY_DOMAIN,)) as emu:
         yield emu
 
 

@@ -18,6 +18,9 @@ FOREIGN_PYTHON = REPO / ".venv-foreign" / "bin" / "python"
 INSTALL_HINT = "the foreign clients are not installed: run `make foreign-clients` (make test does)"
 
 Driver = Callable[..., dict]
+#: The My Domain name the emulator's certificate also covers, for clients that accept only
+#: `https://<domain>.my.salesforce.com` (aiosalesforce); their HTTP client resolves it to the emulator.
+MY_DOMAIN = "emulator.my.salesforce.com"
 
 def run_driver(command: list[str], emu: EmulatorProcess, scenario: str, payload: dict, timeout: float) -> dict:
     info = emu.info()
@@ -27,8 +30,10 @@ def run_driver(command: list[str], emu: EmulatorProcess, scenario: str, payload:
         "EMU_INSTANCE_URL": emu.instance_url,
         "EMU_SESSION_ID": emu.session_id,
         "EMU_CA_BUNDLE": emu.ca_bundle,
+        "EMU_MY_DOMAIN": MY_DOMAIN,
         "EMU_USERNAME": integration["Username"],
         "EMU_PASSWORD": "emulator-password",
+        "EMU_SECURITY_TOKEN": "EMULATORTOKEN",
         "EMU_CLIENT_ID": info["consumer_key"],
         "EMU_CLIENT_SECRET": info["consumer_secret"],
         # Node's way of trusting one more CA; the client code itself is unchanged.
