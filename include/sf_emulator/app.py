@@ -24,6 +24,7 @@ from sf_emulator.routers import (
     bulk2,
     collections,
     collections_retrieve,
+    composite,
     control,
     identity,
     limits,
@@ -32,10 +33,11 @@ from sf_emulator.routers import (
     sobjects,
     versions,
 )
+from sf_emulator.subrequests import is_subrequest
 from sf_emulator.wire import ApiError, not_found
 
 ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router,
-           collections_retrieve.router, bulk2.router,
+           collections_retrieve.router, composite.router, bulk2.router,
            auth.router, soap.router, identity.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"
@@ -74,7 +76,7 @@ def create_app(org: Emulator) -> FastAPI:
         if path.startswith(_SERVICES) and _uri_bytes(request) > MAX_URI_BYTES:
             response = ApiError(414, "URI_TOO_LONG",
                                 f"The request URI is longer than {MAX_URI_BYTES} bytes").response()
-        elif path.startswith(_SERVICES):
+        elif path.startswith(_SERVICES) and not is_subrequest(request):
             fault = org.faults.take(request.method, path)
             if fault is not None:
                 error = fault.error()

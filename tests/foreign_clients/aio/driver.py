@@ -108,7 +108,32 @@ async def incremental(sf: Salesforce, payload: dict) -> dict:
     return {"changed": len(changed), "deleted": len(deleted), "all": len(every)}
 
 
-SCENARIOS = {"sync_cycle": sync_cycle, "incremental": incremental}
+async def composite(sf: Salesforce, payload: dict) -> dict:
+    """Composite with references (all or none), a failing all-or-none one, and a Composite Batch."""
+    async with sf.composite(all_or_none=True) as linked:
+        created = linked.sobject.create("Task", {"Subject": "composite 1", "Sales_Connect_Id__c": "CMP-1"})
+        # (aiosalesforce's composite `get` loses a reference in its URL; `update` keeps it.)
+        linked.sobject.update("Task", created.reference.id, {"Description": f"made by {created.reference.id}"})
+        listed = linked.query("SELECT Id, Subject FROM Task WHERE Sales_Connect_Id__c = 'CMP-1'")
+    read_back = await sf.sobject.get("Task", created.id, fields=["Id", "Description"])
+    async with sf.composite(all_or_none=True) as doomed:
+        kept = doomed.sobject.create("Task", {"Subject": "rolled back", "Sales_Connect_Id__c": "CMP-2"})
+        bad = doomed.sobject.update("Task", created.id, {"Status": "No Such Status"})
+    async with sf.composite.batch(halt_on_error=True) as batch:
+        batch_created = batch.sobject.create("Task", {"Subject": "batch 1"})
+        missing = batch.sobject.get("Task", payload["missing_id"])
+        after = batch.query("SELECT Id FROM Task")
+    rolled_back = [r async for r in sf.query("SELECT Id FROM Task WHERE Sales_Connect_Id__c = 'CMP-2'")]
+    return {
+        "readBack": read_back["Description"] == f"made by {created.id}", "listed": len(listed.records),
+        "doomed": [kept.status_code, bad.status_code, bad.response_body[0]["errorCode"],
+                   kept.response_body[0]["errorCode"]],
+        "rolledBack": len(rolled_back) == 0,
+        "batch": [batch_created.status_code, missing.status_code, after.status_code],
+    }
+
+
+SCENARIOS = {"sync_cycle": sync_cycle, "incremental": incremental, "composite": composite}
 
 
 async def main(name: str) -> None:
