@@ -29,6 +29,7 @@ from sf_emulator.routers import (
     identity,
     limits,
     query,
+    search,
     soap,
     sobjects,
     versions,
@@ -37,7 +38,7 @@ from sf_emulator.subrequests import is_subrequest
 from sf_emulator.wire import ApiError, not_found
 
 ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router,
-           collections_retrieve.router, composite.router, bulk2.router,
+           collections_retrieve.router, composite.router, search.router, bulk2.router,
            auth.router, soap.router, identity.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"

@@ -26,3 +26,11 @@ def test_jsforce_reads_every_task_past_the_first_locator_with_query_and_query_al
                     for i in range(7)])
     seen = jsforce("read_all")
     assert seen == {"live": 4100, "all": 4107, "deleted": 7, "distinct": 4107}
+
+
+def test_jsforce_sosl_search_finds_tasks_and_an_empty_term_is_malformed_search(
+        jsforce: Driver, emu: EmulatorProcess) -> None:
+    emu.seed(tasks=[{"Subject": s, "OwnerId": emu.user_id} for s in ("Call Acme", "Email acme team", "Lunch")])
+    seen = jsforce("sosl", term="acme")
+    assert seen["found"] == ["Call Acme", "Email acme team"]
+    assert seen["refused"]["errorCode"] == "MALFORMED_SEARCH"

@@ -69,6 +69,14 @@ const scenarios = {
     return { count, refreshed: refreshed.length, unknown };
   },
 
+  // SOSL through conn.search, and Salesforce's own error for a search the emulator cannot run.
+  async sosl(input) {
+    const conn = direct();
+    const found = await conn.search(`FIND {${input.term}} IN ALL FIELDS RETURNING Task(Id, Subject)`);
+    const refused = await failure(conn.search('FIND {} RETURNING Task'));
+    return { found: found.searchRecords.map((r) => r.Subject).sort(), refused };
+  },
+
   async versions() {
     const conn = direct();
     const listed = await conn.request('/services/data/');
