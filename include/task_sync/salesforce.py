@@ -241,19 +241,6 @@ class SalesforceGateway:
         )
         return list(answer.get("ids", []))
 
-    def existing_ids(self, ids: Sequence[str], *, batch: int = 800) -> set[str]:
-        """The subset of ``ids`` that still exist (not deleted) in Salesforce.
-
-        Batches keep each SOQL statement far below its 100,000-character limit.
-        """
-        found: set[str] = set()
-        for start in range(0, len(ids), batch):
-            chunk = ids[start : start + batch]
-            in_list = ",".join(f"'{_checked_id(i)}'" for i in chunk)
-            for page in self.query_pages(f"SELECT Id FROM Task WHERE Id IN ({in_list})"):  # noqa: S608 - ids validated
-                found.update(r["Id"] for r in page)
-        return found
-
     # -- writes -----------------------------------------------------------------------------------
 
     def upsert(self, records: Sequence[dict[str, Any]], external_id_field: str) -> list[RecordResult]:
@@ -377,12 +364,6 @@ def _csv_rows(text: str | None) -> list[dict[str, str]]:
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _checked_id(value: str) -> str:
-    if len(value) not in (15, 18) or not value.isalnum():
-        raise ValueError(f"not a Salesforce id: {value!r}")
-    return value
 
 
 def _error_body(exc: SalesforceError) -> dict[str, Any]:
