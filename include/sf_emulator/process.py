@@ -235,7 +235,8 @@ class EmulatorProcess:
 
     def add_fault(self, kind: str, *, count: int = 1, path: str | None = None, method: str | None = None,
                   delay_ms: int = 0) -> dict:
-        """The next `count` matching requests fail: kind is http_503, http_500, expired_session or delay."""
+        """The next `count` matching requests fail: kind is http_503, http_500, expired_session, delay or
+        response_lost (carried out, then answered 503)."""
         return self.control("POST", "faults", {"kind": kind, "count": count, "path": path, "method": method,
                                                "delay_ms": delay_ms})
 

@@ -12,7 +12,7 @@ gets 400 `{"detail": "..."}`.
     GET    limits            {"daily_api_requests", "used", "replication_ids"}
     POST   limits            {"daily_api_requests": n, "replication_ids": n}   (either or both)
     GET    faults            {"requests": [...], "row_locks": [...]}
-    POST   faults            {"kind": http_503|http_500|expired_session|delay, "count", "path", "method",
+    POST   faults            {"kind": http_503|http_500|expired_session|delay|response_lost, "count", "path", "method",
                               "delay_ms"} | {"kind": "lock_rows", "ids": [...], "count": n|null}
     DELETE faults
     POST   reset             {"seed": "default"|"empty"|<seed document>}   (sessions survive)
@@ -149,8 +149,8 @@ def get_faults(org: Org) -> dict:
 def add_fault(org: Org, body: JsonBody) -> dict:
     """Arm a fault.
 
-    `{"kind": "http_503"|"http_500"|"expired_session"|"delay", "count": 1, "path": "/query", "method": "GET",
-    "delay_ms": 0}` or `{"kind": "lock_rows", "ids": ["00T..."], "count": null}`.
+    `{"kind": "http_503"|"http_500"|"expired_session"|"delay"|"response_lost", "count": 1, "path": "/query",
+    "method": "GET", "delay_ms": 0}` or `{"kind": "lock_rows", "ids": ["00T..."], "count": null}`.
     """
     spec = _object(body, "faults")
     try:
