@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from sf_emulator.faults import RequestFault
 from sf_emulator.org import Emulator
 from sf_emulator.routers import auth, bulk2, collections, control, limits, query, sobjects, versions
 from sf_emulator.wire import ApiError, not_found
@@ -58,19 +59,22 @@ def create_app(org: Emulator) -> FastAPI:
         """Armed faults first (they stand in for the network/server), then the limit header on every API answer."""
         path = request.url.path
         response: Response | None = None
+        fault: RequestFault | None = None
         if path.startswith(_SERVICES) and _uri_bytes(request) > MAX_URI_BYTES:
             response = ApiError(414, "URI_TOO_LONG",
                                 f"The request URI is longer than {MAX_URI_BYTES} bytes").response()
         elif path.startswith(_SERVICES):
             fault = org.faults.take(request.method, path)
-            if fault is not None:
-                error = fault.error()
-                if error is None:
-                    await asyncio.sleep(fault.delay_ms / 1000)
-                else:
-                    response = error.response()
+        if fault is not None and fault.kind == "delay":
+            await asyncio.sleep(fault.delay_ms / 1000)
+        elif fault is not None and fault.kind != "response_lost":
+            response = fault.error().response()
         if response is None:
             response = await call_next(request)
+        if fault is not None and fault.kind == "response_lost":
+            # The request was carried out; its answer is lost on the way back (a proxy gives up), so
+            # the client sees a 503 for a write that happened and must be safe to send again.
+            response = fault.error().response()
         if path.startswith(_DATA):
             response.headers["Sforce-Limit-Info"] = org.accounting.limit_header()
         # Clients read the server's time from Date (as from Salesforce's); it follows the movable clock.

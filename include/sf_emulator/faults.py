@@ -1,7 +1,8 @@
 """Fault injection: make chosen requests fail the way a real org sometimes does.
 
 Two kinds: request faults (the next N matching requests answer 503, 500, an
-expired-session 401, or are delayed), and row locks (writes touching chosen
+expired-session 401, are delayed, or are carried out and then answer 503 as if the
+answer had been lost on the way back), and row locks (writes touching chosen
 record ids fail with UNABLE_TO_LOCK_ROW, per record in collection calls, so
 the other records of the same call still succeed).
 """
@@ -14,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from sf_emulator.wire import ApiError, invalid_session
 
-REQUEST_FAULT_KINDS = ("http_503", "http_500", "expired_session", "delay")
+REQUEST_FAULT_KINDS = ("http_503", "http_500", "expired_session", "delay", "response_lost")
 
 
 @dataclass
@@ -35,7 +36,7 @@ class RequestFault:
 
     def error(self) -> ApiError | None:
         """The error this fault answers with (None for a pure delay)."""
-        if self.kind == "http_503":
+        if self.kind in ("http_503", "response_lost"):
             return ApiError(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; please retry later.")
         if self.kind == "http_500":
             return ApiError(

@@ -207,6 +207,15 @@ class EmulatorProcess:
     def set_api_limit(self, daily_api_requests: int) -> dict:
         return self.control("POST", "limits", {"daily_api_requests": daily_api_requests})
 
+    def set_replication_id_limit(self, ids: int) -> dict:
+        """`updated/` and `deleted/` answer EXCEEDED_ID_LIMIT above `ids` matching ids (Salesforce: 600,000)."""
+        return self.control("POST", "limits", {"replication_ids": ids})
+
+    def empty_recycle_bin(self, before: datetime | None = None) -> int:
+        """Hard-delete the recycle bin's rows (deleted before `before`, default all); returns how many."""
+        body = {"before": before.isoformat()} if before is not None else {}
+        return self.control("POST", "empty-recycle-bin", body)["purged"]
+
     def seed(self, users: list[dict] | None = None, tasks: list[dict] | None = None,
              generate_tasks: dict | None = None) -> dict:
         """Add users/tasks (system fields allowed); returns `{"users": [ids], "tasks": [ids], "generated": n}`."""
@@ -226,7 +235,8 @@ class EmulatorProcess:
 
     def add_fault(self, kind: str, *, count: int = 1, path: str | None = None, method: str | None = None,
                   delay_ms: int = 0) -> dict:
-        """The next `count` matching requests fail: kind is http_503, http_500, expired_session or delay."""
+        """The next `count` matching requests fail: kind is http_503, http_500, expired_session, delay or
+        response_lost (carried out, then answered 503)."""
         return self.control("POST", "faults", {"kind": kind, "count": count, "path": path, "method": method,
                                                "delay_ms": delay_ms})
 

@@ -251,3 +251,33 @@ def test_an_allowance_spent_during_extract_fails_the_run_with_the_reason_in_the_
     harness.emu.set_api_limit(15000)
     harness.run()
     assert [t.subject for t in harness.sc_tasks(rep)] == ["waits for tomorrow's allowance"]
+
+
+def test_writes_whose_answer_was_lost_are_sent_again_without_duplicates(harness: SyncHarness) -> None:
+    """Salesforce carried the write out but the answer never came back (a 503 after the fact): the
+    retry must land on the same records, not create second copies, and the counts say what moved."""
+    rep = harness.rep(0)
+    harness.run()
+    created = [harness.sc_create(rep, f"first call {n}") for n in range(3)]
+    harness.emu.add_fault("response_lost", count=1, path="/composite/sobjects", method="PATCH")
+
+    pushed = harness.run()
+
+    assert harness.armed_faults() == []
+    assert sorted(t["Subject"] for t in harness.sf_tasks(rep.owner_id)) == [f"first call {n}" for n in range(3)]
+    assert pushed.counts["sc_to_sf"]["create"] == 3 and pushed.status == "success"
+    sf_ids = [harness.link_of(i).sf_id for i in created]
+    harness.sc_update(rep, created[0], subject="first call 0, left a voicemail")
+    harness.sc_delete(rep, created[1])
+    harness.emu.add_fault("response_lost", count=1, path="/composite/sobjects", method="PATCH")
+    harness.emu.add_fault("response_lost", count=1, path="/composite/sobjects", method="DELETE")
+
+    changed = harness.run()
+
+    assert harness.armed_faults() == []
+    assert harness.sf_task(sf_ids[0])["Subject"] == "first call 0, left a voicemail"
+    assert sorted(t["Subject"] for t in harness.sf_tasks(rep.owner_id)) == [
+        "first call 0, left a voicemail", "first call 2"]
+    assert changed.counts["sc_to_sf"]["update"] == 1 and changed.counts["sc_to_sf"]["delete"] == 1
+    assert harness.open_errors() == [] and changed.status == "success"
+    assert sorted(t.subject for t in harness.sc_tasks(rep)) == ["first call 0, left a voicemail", "first call 2"]

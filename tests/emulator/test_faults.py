@@ -64,3 +64,13 @@ def test_reset_clears_faults(emu: EmulatorProcess, sf: Salesforce) -> None:
     emu.add_fault("http_503", count=5)
     emu.reset()
     assert sf.query("SELECT COUNT() FROM Task")["totalSize"] == 0
+
+
+def test_a_lost_answer_reports_503_for_a_write_that_was_carried_out(emu: EmulatorProcess, sf: Salesforce) -> None:
+    emu.add_fault("response_lost", path="/composite/sobjects", method="POST")
+    with pytest.raises(SalesforceGeneralError) as info:
+        sf.restful("composite/sobjects", method="POST",
+                   json={"records": [{"attributes": {"type": "Task"}, "Subject": "answer lost"}]})
+    assert info.value.status == 503 and info.value.content[0]["errorCode"] == "SERVER_UNAVAILABLE"
+    assert [t["Subject"] for t in emu.tasks()] == ["answer lost"]
+    assert emu.faults() == {"requests": [], "row_locks": []}

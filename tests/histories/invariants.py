@@ -14,6 +14,7 @@ from typing import Any
 from model import Model, TaskModel, canonical_sc, canonical_sf
 from world import World
 
+from sales_connect.models import CHANGED_BY_SYNC
 from task_sync.salesforce import CLIENT_NAME
 
 COMPARED = ("subject", "description", "due_date", "status", "priority", "task_type")
@@ -87,7 +88,28 @@ def check_run(world: World, model: Model, before: RunSnapshot, history: Any, *, 
                                  f"SF task {row['Id']} (owner {prior['OwnerId']}) written for SC task {sc_task} "
                                  f"of user {owner_then}"))
     if history is not None and clean and history.status in ("success", "partial"):
-        out += _cost(world, history, kind)
+        out += _cost(world, history, kind) + _counts(before, sc_rows, sf_rows, history, kind)
+    return out
+
+
+def _counts(before: RunSnapshot, sc_rows: list[Any], sf_rows: list[dict[str, Any]], history: Any,
+            kind: str) -> list[Violation]:
+    """The history's counts are what the run moved: Salesforce records the sync wrote, Sales Connect
+    rows the sync changed (a dry run moves nothing and counts what it would have moved)."""
+    if kind == "dry_run":
+        return []
+    moved = {
+        "sc_to_sf": sum(r.get("LastWriteClient") == CLIENT_NAME
+                        and before.sf.get(r["Id"], {}).get("SystemModstamp") != r["SystemModstamp"] for r in sf_rows),
+        "sf_to_sc": sum(t.changed_by == CHANGED_BY_SYNC and before.sc.get(t.id, (None, None))[:2]
+                        != (t.version, t.deleted_at) for t in sc_rows),
+    }
+    out = []
+    for direction, n in moved.items():
+        said = sum(history.counts[direction].values())
+        if said != n:
+            out.append(Violation("history_counts", f"{kind} run {history.dag_run_id} moved {n} {direction}, "
+                                                   f"history says {said} {history.counts[direction]}"))
     return out
 
 
