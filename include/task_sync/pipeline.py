@@ -463,7 +463,7 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     counts = load.LoadCounts()
     run_id = int(diffed["run_id"])
     with store.session(changed_by="sync") as session:
-        load.apply_to_sales_connect(session, plan, run_id=run_id, now=now, counts=counts)
+        plan = load.apply_to_sales_connect(session, plan, run_id=run_id, now=now, counts=counts)
         load.resolved_imports(session, plan, now)
     gateway = run.gateway()
     status, message = "success", None
