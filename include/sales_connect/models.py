@@ -95,16 +95,21 @@ class User(Base):
     sf_owner_id: Mapped[str | None] = mapped_column(String(18), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The latest moment sync was switched on; the first sync window and the
-    # "pre-existing tasks are never pushed" rule are measured from it.
+    # The latest moment sync was switched on (shown on the settings page).
     enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # The first time sync was ever switched on (None: never enabled).
+    # The first time sync was ever switched on (None: never enabled); the 24-hour
+    # import and the "pre-existing tasks are never pushed" rule are measured from
+    # it, so a re-enable never turns an unpushed task into a pre-existing one.
     first_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # When the initial import for the current enable finished (None: pending
     # or interrupted; the next run resumes it).
     initial_sync_done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The worker's time of the last load that synced this rep (for people to read).
     last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Salesforce's server time of the last read the sync applied for this rep
+    # (None: never); switching sync back on catches up from here (task_sync.reenable).
+    sf_read_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="user")

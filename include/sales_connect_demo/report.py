@@ -45,7 +45,7 @@ def _print_rep(store: Store, sf: Salesforce, rep: DemoRep, now: dt.datetime) -> 
         links = {link.task_id: link for link in s.scalars(select(TaskLink).where(TaskLink.user_id == rep.user_id))}
         conflicts = list(s.scalars(select(SyncConflict).where(SyncConflict.user_id == rep.user_id)))
         center = repo.command_center(s, rep.user_id, now)
-        enabled_at = user.enabled_at
+        enabled_at = user.first_enabled_at or user.enabled_at  # pre-existing: before the first enable
     imported = [t for t in tasks if t.id in links and links[t.id].origin == "salesforce"]
     pushed = [t for t in tasks if t.id in links and links[t.id].origin == "sales_connect"]
     preexisting = [t for t in tasks if t.id not in links and t.deleted_at is None and enabled_at

@@ -20,10 +20,12 @@ tombstones included: ``SC_COLUMNS`` (``task_id`` is ``tasks.id``; the rest as in
 (``sf_values`` / ``sc_values`` are the JSON dicts as stored).
 
 ``SyncInput.users`` -- every Sales Connect user with a Salesforce owner id: ``USER_COLUMNS``.
-A user whose sync is off gets no traffic in either direction. Unlinked Salesforce records are
-imported only when changed at or after ``enabled_at - 24h`` (``windows.import_floor``). This
-one rule covers both the first sync (SPEC §3: the last 24 hours) and steady state (everything
-changed later is newer than the floor anyway), so the diff needs no "first sync" flag.
+A user whose sync is off gets no traffic in either direction. ``enabled_at`` is when the user
+*first* switched sync on (``User.first_enabled_at``; ``task_sync.reenable`` says why). Unlinked
+Salesforce records are imported only when changed at or after ``enabled_at - 24h``
+(``windows.import_floor``). This one rule covers the first sync (SPEC §3: the last 24 hours),
+steady state and a re-enable's catch-up (everything changed later is newer than the floor
+anyway), so the diff needs no "first sync" flag.
 
 Rules (SPEC §3, §4, §7):
 - Version checks make replays harmless: a Salesforce row whose SystemModstamp is not newer than

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from sales_connect.changes import changes_since, max_change_seq
@@ -37,10 +37,12 @@ class SalesConnectRead:
 def users_frame(session: Session, overrides: dict[int, dt.datetime] | None = None) -> pd.DataFrame:
     """Every user with a Salesforce owner id (the diff needs all of them to keep lists apart).
 
+    The diff's ``enabled_at`` is the *first* enable: SPEC §3's rules are about it (``reenable``).
     ``overrides`` maps user ids to an ``enabled_at`` to pretend (the first-enable preview).
     """
+    first = func.coalesce(User.first_enabled_at, User.enabled_at).label("enabled_at")
     rows = session.execute(
-        select(User.id, User.sf_owner_id, User.sync_enabled, User.enabled_at).where(User.sf_owner_id.is_not(None))
+        select(User.id, User.sf_owner_id, User.sync_enabled, first).where(User.sf_owner_id.is_not(None))
     ).all()
     overrides = overrides or {}
     data = [

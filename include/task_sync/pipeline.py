@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
-from task_sync import deletion_gap, extract, ledger, load, soql
+from task_sync import deletion_gap, extract, ledger, load, reenable, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
@@ -60,7 +60,6 @@ from task_sync.windows import (
     deleted_window,
     import_floor,
     read_window,
-    reenable_deleted_window,
     updated_window,
 )
 from task_sync.write_guard import WriteGuard
@@ -198,19 +197,21 @@ def _plan_shards(
     server_now = gateway.server_time()
     folder = run.folder()
     overrides = {u.id: server_now for u in users} if run.preview_enable else {}
-    shards, deletions = _shard_windows(run, users, watermarks, server_now, overrides)
+    shards, starts = _shard_windows(run, users, watermarks, server_now, overrides)
 
-    removed = gateway.deleted(deletions["start"], server_now) if deletions["start"] else None
+    removed = gateway.deleted(starts["deleted"], server_now) if starts["deleted"] else None
     shards, reconciliation = deletion_gap.reconcile_lost_deletions(shards, removed)
     deleted_path = write_frame(folder / "deleted.parquet", extract.deleted_frame(removed.deleted if removed else {}))
     # Shards read by owner, so a linked task handed to someone the sync does not serve never comes
     # back from their queries: one getUpdated for the run names every changed id, whoever owns it.
-    touched = updated_window(min(dt.datetime.fromisoformat(s["sf_start"]) for s in shards), server_now)
+    # A re-enabled rep's catch-up counts: a task handed away while they were off is found too.
+    touched = updated_window(min([dt.datetime.fromisoformat(s["sf_start"]) for s in shards] + starts["caught_up"]),
+                             server_now)
     updated_path = write_frame(folder / "updated.parquet",
                                pd.DataFrame({"sf_id": gateway.updated(touched.start, touched.end)}, dtype=object))
     log.info(
         "plan: %d user(s) in %d shard(s); Salesforce time %s; %d deletion(s) reported since %s",
-        len(users), len(shards), server_now.isoformat(), len(removed.deleted) if removed else 0, deletions["start"],
+        len(users), len(shards), server_now.isoformat(), len(removed.deleted) if removed else 0, starts["deleted"],
     )
     return {
         "run_id": run_id,
@@ -239,16 +240,24 @@ def _shard_windows(
     watermarks: Mapping[str, ShardWatermark],
     server_now: dt.datetime,
     overrides: Mapping[int, dt.datetime],
-) -> tuple[list[dict[str, Any]], dict[str, dt.datetime | None]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each shard's read plan; also where the run's getDeleted starts (``deleted``) and where
+    re-enabled reps' catch-ups start (``caught_up``, for the getUpdated window)."""
     by_id = {u.id: u for u in users}
     shards = assign_shards([(u.id, u.sf_owner_id) for u in users], run.settings.shard_count)
     prior = run.prior_watermarks or {}
     deleted_start: list[dt.datetime] = []
+    caught_up: list[dt.datetime] = []
     planned: list[dict[str, Any]] = []
     for shard in shards:
         own_deleted_from = len(deleted_start)  # this shard's deletion window starts follow
         members = [by_id[i] for i in shard.user_ids]
         fresh = [u for u in members if u.initial_sync_done_at is None or u.id in overrides]
+        # Where each starting rep's Salesforce read begins (SPEC §3: first enable; §5: switched back on).
+        begins = {u.id: reenable.sync_start(u, server_now, run.settings.overlap)
+                  for u in fresh if u.id not in overrides}
+        fresh_floor = {u.id: import_floor(overrides[u.id]) if u.id in overrides else begins[u.id].sf_start
+                       for u in fresh}
         reconcile = run.full_reconcile
         if run.is_backfill:
             if run.interval_start is None or run.interval_end is None:
@@ -259,7 +268,7 @@ def _shard_windows(
         else:
             ledger_mark = watermarks.get(shard.key)
             xcom_mark = ShardWatermark.from_json(shard.key, prior[shard.key]) if shard.key in prior else None
-            enabled = [overrides.get(u.id) or u.enabled_at for u in members]
+            enabled = [overrides.get(u.id) or reenable.first_enabled(u) for u in members]
             initial = min(import_floor(e) for e in enabled if e is not None)
             window = read_window(
                 xcom_mark.sf_modstamp if xcom_mark else None, ledger_mark.sf_modstamp if ledger_mark else None,
@@ -271,16 +280,12 @@ def _shard_windows(
             global_mark = watermarks.get(DELETIONS_KEY)
             deleted = deleted_window(global_mark.sf_deleted_until if global_mark else None, server_now,
                                      run.settings.overlap)
-            for user in fresh:
-                # Switched back on after syncing before: catch up from the user's last sync. (Not from
-                # disabled_at: the store clears it when sync is switched on again.)
-                off_since = user.last_synced_at
-                if off_since is not None and user.id not in overrides:
-                    reenabled = reenable_deleted_window(off_since, server_now)
-                    reconcile = reconcile or reenabled.needs_reconciliation
-                    if reenabled.window:
-                        deleted_start.append(reenabled.window.start)
-                    start = min(start, off_since)
+            for begin in begins.values():
+                if begin.deleted is not None:  # switched back on: only their owner reads from the catch-up
+                    caught_up.append(begin.sf_start)
+                    reconcile = reconcile or begin.deleted.needs_reconciliation
+                    if begin.deleted.window:
+                        deleted_start.append(begin.deleted.window.start)
             reconcile = reconcile or (deleted.needs_reconciliation and global_mark is not None)
         if deleted.window:
             deleted_start.append(deleted.window.start)
@@ -289,8 +294,7 @@ def _shard_windows(
             "user_ids": list(shard.user_ids),
             "owner_ids": list(shard.owner_ids),
             "fresh_user_ids": [u.id for u in fresh],
-            "fresh_floor": min(import_floor(overrides.get(u.id) or u.enabled_at) for u in fresh).isoformat()
-            if fresh else None,
+            "fresh_floor": min(fresh_floor.values()).isoformat() if fresh else None,
             "sf_start": start.isoformat(),
             "sc_after": sc_after,
             "reconcile": reconcile,
@@ -299,7 +303,7 @@ def _shard_windows(
             "preview": run.preview_enable,
             "enabled_overrides": {str(k): v.isoformat() for k, v in overrides.items() if k in shard.user_ids},
         })
-    return planned, {"start": min(deleted_start) if deleted_start else None}
+    return planned, {"deleted": min(deleted_start) if deleted_start else None, "caught_up": caught_up}
 
 
 # -- extract ------------------------------------------------------------------------------------
@@ -476,7 +480,7 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
         status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"
         log.error("%s: %s", diffed["shard_key"], message)
     if status == "success":
-        _finish_users(store, diffed, now)
+        _finish_users(store, diffed, now, None if run.is_backfill else dt.datetime.fromisoformat(diffed["server_now"]))
     log.info("load %s: %s", diffed["shard_key"], counts.as_json())
     return {**result, "status": status, "message": message, "written": counts.as_json(),
             "api_calls": int(diffed.get("api_calls", 0)) + gateway.calls}
@@ -497,12 +501,19 @@ def _read_plan(paths: Mapping[str, str]) -> SyncPlan:
     )
 
 
-def _finish_users(store: Store, shard: Mapping[str, Any], now: dt.datetime) -> None:
+def _finish_users(store: Store, shard: Mapping[str, Any], now: dt.datetime, read_until: dt.datetime | None) -> None:
+    """Stamp the reps this load synced; ``read_until`` is the plan's Salesforce time (None: a backfill,
+    which replays an old window). A rep switched off since the extract is not stamped (``reenable``)."""
+    served = reenable.served_user_ids(read_frame(shard["users_path"]))
     with store.session() as session:
         for user in session.scalars(select(User).where(User.id.in_(shard["user_ids"]))):
+            if not (user.sync_enabled and user.id in served):
+                continue
             if user.id in shard["fresh_user_ids"] and not shard.get("preview"):
                 user.initial_sync_done_at = now
             user.last_synced_at = now
+            if read_until is not None:
+                user.sf_read_until = read_until
 
 
 # -- publish and report -------------------------------------------------------------------------

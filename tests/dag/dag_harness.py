@@ -8,6 +8,8 @@ as the app would. ``run()`` runs the real DAG with ``dag.test()`` and returns th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +93,17 @@ class SyncHarness:
         return self._owner_by_username[REP_USERNAMES[index]]
 
     # -- Salesforce side ------------------------------------------------------------------------
+
+    @contextmanager
+    def salesforce_clock(self, at: dt.datetime) -> Iterator[None]:
+        """Salesforce's clock reads ``at`` for what happens inside (edits, deletions, real runs, which
+        take their watermarks from it), and real time again after: a history played days ago.
+        Moving the clock purges recycle-bin rows older than 15 days, as Salesforce's purge would."""
+        self.emu.set_clock(at)
+        try:
+            yield
+        finally:
+            self.emu.set_clock(now())
 
     def sf_seed(self, owner: str, subject: str, *, modified: dt.datetime | None = None,
                 created: dt.datetime | None = None, **fields: Any) -> str:
