@@ -146,11 +146,13 @@ def linked_among(session: Session, user_ids: Sequence[int], sf_ids: Sequence[str
 
 
 def read_salesforce(
-    gateway: SalesforceGateway, queries: Iterable[str], *, retry_sf_ids: Sequence[str] = ()
+    gateway: SalesforceGateway, queries: Iterable[str], *, retry_sf_ids: Sequence[str] = (),
+    also: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Records answered by ``queries`` (via queryAll) and the records due for a retry, de-duplicated
-    by Id keeping the newest SystemModstamp."""
-    rows: list[dict[str, object]] = []
+    """Records answered by ``queries`` (via queryAll), the records ``retry_sf_ids`` (read by id) and
+    the rows ``also`` already read (the plan's retry read), de-duplicated by Id keeping the newest
+    SystemModstamp."""
+    rows: list[dict[str, object]] = [] if also is None else also.to_dict(orient="records")
     for query in queries:
         for page in gateway.query_pages(query, include_deleted=True):
             rows.extend(page)

@@ -17,10 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sales_connect.models import SyncConflict, SyncError, SyncRun, SyncWatermark
-
-# Back-off for a refused record: 5 min, 10, 20, ... capped at 6 hours.
-RETRY_BASE = dt.timedelta(minutes=5)
-RETRY_CAP = dt.timedelta(hours=6)
+from task_sync.retry_policy import next_retry_at
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,8 @@ def record_error(
     sf_id: str | None = None,
     payload: Mapping[str, Any] | None = None,
 ) -> SyncError:
-    """Record a refused record, or count another attempt of an open one, and schedule its retry."""
+    """Record a refused record, or count another attempt of an open one, and schedule its retry
+    (``retry_policy``: none after the last automatic attempt of a permanent refusal)."""
     query = select(SyncError).where(
         SyncError.resolved_at.is_(None), SyncError.direction == direction, SyncError.operation == operation
     )
@@ -170,7 +168,7 @@ def record_error(
     error.message = message
     error.payload = dict(payload or {})
     error.last_seen_at = now
-    error.next_retry_at = now + min(RETRY_CAP, RETRY_BASE * (2 ** (error.attempts - 1)))
+    error.next_retry_at = next_retry_at(error_code, error.attempts, now)
     return error
 
 

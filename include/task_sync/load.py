@@ -411,18 +411,17 @@ def resolved_imports(session: Session, plan: SyncPlan, now: dt.datetime) -> None
     ledger.resolve_errors(session, direction=SF_TO_SC, now=now, sf_ids=sf_ids)
 
 
-def open_retry_ids(session: Session, now: dt.datetime) -> tuple[list[int], list[str]]:
-    """Records whose open error is due for another try: task ids (push) and Salesforce ids (import)."""
+def open_retry_ids(session: Session, now: dt.datetime) -> list[int]:
+    """Tasks whose open push error is due for another try (the Salesforce records due for one are
+    read once per run by the plan step: ``retries.read_due``)."""
     from sales_connect.models import SyncError
 
-    rows = session.execute(
-        select(SyncError.direction, SyncError.task_id, SyncError.sf_id).where(
-            SyncError.resolved_at.is_(None), SyncError.next_retry_at <= now
+    return list(session.scalars(
+        select(SyncError.task_id).where(
+            SyncError.resolved_at.is_(None), SyncError.direction == SC_TO_SF, SyncError.task_id.is_not(None),
+            SyncError.next_retry_at <= now,
         )
-    ).all()
-    task_ids = [r.task_id for r in rows if r.direction == SC_TO_SF and r.task_id is not None]
-    sf_ids = [r.sf_id for r in rows if r.direction == SF_TO_SC and r.sf_id is not None]
-    return task_ids, sf_ids
+    ))
 
 
 def _int(value: Any) -> int | None:

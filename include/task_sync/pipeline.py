@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
-from task_sync import deletion_gap, extract, ledger, load, reenable, soql
+from task_sync import deletion_gap, extract, ledger, load, reenable, retries, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
@@ -201,6 +201,11 @@ def _plan_shards(
 
     removed = gateway.deleted(starts["deleted"], server_now) if starts["deleted"] else None
     shards, reconciliation = deletion_gap.reconcile_lost_deletions(shards, removed)
+    with run.store().session() as session:  # once for the run, not once per shard
+        due = retries.read_due(session, gateway, now=_now(), user_ids=[u.id for u in users], settle=not run.dry_run)
+    retry_paths = [write_frame(folder / s["shard_key"] / "sf_retry.parquet", part)
+                   for s, part in zip(shards, retries.split_by_owner(due, [s["owner_ids"] for s in shards]),
+                                      strict=True)]
     deleted_path = write_frame(folder / "deleted.parquet", extract.deleted_frame(removed.deleted if removed else {}))
     # Shards read by owner, so a linked task handed to someone the sync does not serve never comes
     # back from their queries: one getUpdated for the run names every changed id, whoever owns it.
@@ -220,7 +225,8 @@ def _plan_shards(
         "deleted_until": (removed.latest_covered or server_now).isoformat() if removed else None,
         "reconciliation": reconciliation,
         "shards": [{**s, "run_id": run_id, "server_now": server_now.isoformat(), "deleted_path": deleted_path,
-                    "updated_path": updated_path} for s in shards],
+                    "updated_path": updated_path, "retry_path": retry} for s, retry in zip(shards, retry_paths,
+                                                                                           strict=True)],
         "api_calls": gateway.calls,
     }
 
@@ -319,7 +325,7 @@ def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
     start = dt.datetime.fromisoformat(shard["sf_start"])
     store = run.store()
     with store.session() as session:
-        retry_tasks, retry_sf = load.open_retry_ids(session, _now())
+        retry_tasks = load.open_retry_ids(session, _now())
         sc = extract.read_sales_connect(
             session, user_ids=shard["user_ids"], after_seq=int(shard["sc_after"]),
             fresh_user_ids=shard["fresh_user_ids"], retry_task_ids=retry_tasks,
@@ -335,7 +341,7 @@ def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
     if shard["fresh_floor"] and dt.datetime.fromisoformat(shard["fresh_floor"]) < start:
         fresh_owners = _owners_of(store, shard["fresh_user_ids"])
         queries += soql.incremental_queries(fresh_owners, dt.datetime.fromisoformat(shard["fresh_floor"]), end)
-    sf = extract.read_salesforce(gateway, queries, retry_sf_ids=retry_sf)
+    sf = extract.read_salesforce(gateway, queries, also=read_frame(shard["retry_path"]))
     with store.session() as session:
         touched = extract.linked_among(session, shard["user_ids"], list(read_frame(shard["updated_path"])["sf_id"]))
         everyone = extract.users_frame(session)
@@ -469,6 +475,8 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     with store.session(changed_by="sync") as session:
         plan = load.apply_to_sales_connect(session, plan, run_id=run_id, now=now, counts=counts)
         load.resolved_imports(session, plan, now)
+        retries.close_settled(session, plan, now=now, deleted_sf_ids=retries.deleted_ids(
+            read_frame(diffed["sf_path"]), read_frame(diffed["shard_deleted_path"])))
     gateway = run.gateway()
     status, message = "success", None
     try:

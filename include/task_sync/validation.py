@@ -17,6 +17,10 @@ Decisions (SPEC §10 lists "a missing due date" among surprising inputs):
   requires a subject and a blank row in the Command Center would be a silent loss of meaning.
   Sales Connect subjects may be blank (Salesforce accepts a null Subject), so no SC check.
 - A deleted Salesforce record is never content-checked: deleting needs only its Id.
+- A NUL character (``\x00``) in any text field of a Salesforce record is refused
+  (``SF_NUL_CHARACTER``): PostgreSQL cannot store it in text, and a Sales Connect on SQLite must
+  behave the same. It is never stripped silently; the payload kept with the error shows it as
+  ``\u2400`` (the visible symbol for NUL), so the error row itself can be stored.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ SF_UNKNOWN_PRIORITY = "SF_UNKNOWN_PRIORITY"
 SF_UNKNOWN_TYPE = "SF_UNKNOWN_TYPE"
 SF_MISSING_SUBJECT = "SF_MISSING_SUBJECT"
 SF_OWNER_NOT_MAPPED = "SF_OWNER_NOT_MAPPED"
+SF_NUL_CHARACTER = "SF_NUL_CHARACTER"
 SC_OWNER_NOT_MAPPED = "SC_OWNER_NOT_MAPPED"
 SC_SUBJECT_TOO_LONG = "SC_SUBJECT_TOO_LONG"
 SC_DESCRIPTION_TOO_LONG = "SC_DESCRIPTION_TOO_LONG"
@@ -48,7 +53,14 @@ SC_UNKNOWN_PRIORITY = "SC_UNKNOWN_PRIORITY"
 SC_UNKNOWN_TYPE = "SC_UNKNOWN_TYPE"
 SC_BAD_DATE = "SC_BAD_DATE"
 SC_BAD_DATETIME = "SC_BAD_DATETIME"
+# Every code above: the same record gets the same answer until someone changes it (``retry_policy``).
+INPUT_CHECK_CODES: frozenset[str] = frozenset({
+    SF_BAD_ID, SF_BAD_DATETIME, SF_BAD_DATE, SF_UNKNOWN_STATUS, SF_UNKNOWN_PRIORITY, SF_UNKNOWN_TYPE,
+    SF_MISSING_SUBJECT, SF_OWNER_NOT_MAPPED, SF_NUL_CHARACTER, SC_OWNER_NOT_MAPPED, SC_SUBJECT_TOO_LONG,
+    SC_DESCRIPTION_TOO_LONG, SC_UNKNOWN_STATUS, SC_UNKNOWN_PRIORITY, SC_UNKNOWN_TYPE, SC_BAD_DATE, SC_BAD_DATETIME,
+})  # fmt: skip
 
+NUL, NUL_SHOWN = "\x00", "\u2400"
 _SF_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 _SF_SYSTEM_DATETIMES = {
     "SystemModstamp": "sf_modstamp",
@@ -125,7 +137,9 @@ def _payload(row: pd.Series) -> dict[str, object]:
             out[str(key)] = None
         elif hasattr(value, "isoformat"):
             out[str(key)] = value.isoformat()
-        elif isinstance(value, str | int | float | bool | dict | list):
+        elif isinstance(value, str):
+            out[str(key)] = value.replace(NUL, NUL_SHOWN)
+        elif isinstance(value, int | float | bool | dict | list):
             out[str(key)] = value
         else:
             out[str(key)] = str(value)
@@ -144,6 +158,15 @@ def _not_in(series: pd.Series, allowed: Iterable[str], nullable: bool) -> pd.Ser
     values = f.na_to_none(series)
     bad = ~values.isin(list(allowed))
     return bad & values.notna() if nullable else bad
+
+
+def _has_nul(value: object) -> bool:
+    return isinstance(value, str) and NUL in value
+
+
+def _nul_fields(row: pd.Series) -> list[str]:
+    """The Salesforce fields of ``row`` that hold a NUL character."""
+    return [c for c in f.SF_SELECT_FIELDS if _has_nul(row.get(c))]
 
 
 def ensure_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
@@ -216,6 +239,13 @@ def validate_sf_content(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     reminder = parse_utc(frame["ReminderDateTime"])
     completed = parse_utc(frame["CompletedDateTime"])
     check = _Collector(frame, SIDE_SF, _describe_sf)
+    nul = pd.Series(False, index=frame.index)
+    for column in f.SF_SELECT_FIELDS:
+        if column in frame:
+            nul |= frame[column].map(_has_nul).astype(bool)
+    check.add(nul, SF_NUL_CHARACTER,
+              lambda r: f"{' and '.join(_nul_fields(r))} contain(s) a NUL character (\\x00), which the Sales Connect "
+              "database cannot store; remove it in Salesforce and the next run takes the task")
     check.add(f.canonical_text(frame["Subject"]).isna(), SF_MISSING_SUBJECT,
               lambda r: "Subject is empty; Sales Connect requires a subject")
     check.add(_not_in(frame["Status"], f.SF_STATUSES, nullable=False), SF_UNKNOWN_STATUS,

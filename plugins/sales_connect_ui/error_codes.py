@@ -46,6 +46,8 @@ EXPLANATIONS: Final[dict[str, str]] = {
     "SF_UNKNOWN_PRIORITY": "The Salesforce task has a priority Sales Connect does not know.",
     "SF_UNKNOWN_TYPE": "The Salesforce task has a type Sales Connect does not know.",
     "SF_MISSING_SUBJECT": "The Salesforce task has no subject; Sales Connect needs one.",
+    "SF_NUL_CHARACTER": "A text field of the Salesforce task holds an invisible NUL character (often left by a data "
+    "import), which Sales Connect cannot store. Retype that field in Salesforce; the next sync takes the task.",
     "SC_SUBJECT_TOO_LONG": "The subject is longer than Salesforce's 255 characters. Shorten it; it is never cut off "
     "silently.",
     "SC_DESCRIPTION_TOO_LONG": "The description is longer than Salesforce allows. Shorten it.",

@@ -63,6 +63,8 @@ class ErrorOut(BaseModel):
     first_seen_at: dt.datetime
     last_seen_at: dt.datetime
     next_retry_at: dt.datetime | None
+    retries_stopped: bool = Field(description="Salesforce or the sync's checks refused it every time: no retry is "
+                                  "planned until you press Retry (after fixing the cause).")
 
     @classmethod
     def of(cls, error: SyncError) -> ErrorOut:
@@ -79,6 +81,7 @@ class ErrorOut(BaseModel):
             first_seen_at=error.first_seen_at,
             last_seen_at=error.last_seen_at,
             next_retry_at=error.next_retry_at,
+            retries_stopped=error.next_retry_at is None,
         )
 
 

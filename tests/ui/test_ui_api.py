@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sales_connect import repository
 from sales_connect.models import SyncError, Task, TaskLink, User
 from task_sync import ledger
+from task_sync.retry_policy import MAX_PERMANENT_ATTEMPTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -489,6 +490,24 @@ def test_retry_moves_the_errors_next_attempt_to_now_for_its_owner_only(ui) -> No
     assert row.next_retry_at < planned
     assert abs(row.next_retry_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
     assert dt.datetime.fromisoformat(resp.json()["next_retry_at"]) == row.next_retry_at
+
+
+def test_an_error_whose_retries_stopped_says_so_in_the_history_and_retry_re_arms_it(ui) -> None:
+    with ui.store.session() as session:
+        for _attempt in range(MAX_PERMANENT_ATTEMPTS):
+            error = ledger.record_error(session, run_id=None, user_id=ui.user_ids["alice"], direction="sc_to_sf",
+                                        operation="create", error_code="INACTIVE_OWNER_OR_USER",
+                                        message="operation performed with inactive user", now=NOW, task_id=7)
+        session.flush()
+        error_id = error.id
+    with ui.bearer("alice") as alice:
+        [shown] = alice.get("/api/history").json()["errors"]
+        assert (shown["id"], shown["retries_stopped"], shown["next_retry_at"]) == (error_id, True, None)
+        assert shown["attempts"] == MAX_PERMANENT_ATTEMPTS
+        resp = alice.post(f"/api/errors/{error_id}/retry")
+    assert resp.status_code == 200 and resp.json()["retries_stopped"] is False
+    assert abs(dt.datetime.fromisoformat(resp.json()["next_retry_at"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(
+        minutes=1)
 
 
 def test_run_status_answers_from_the_history_for_the_runs_users_only(ui) -> None:

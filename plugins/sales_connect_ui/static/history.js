@@ -1,5 +1,6 @@
 // Sync history: recent runs with counts by kind and direction and API calls, conflicts with both
-// versions side by side, and records that did not go through with a plain-language reason and a retry.
+// versions side by side, and records that did not go through with a plain-language reason and a retry
+// (the only way back for one whose automatic retries stopped).
 "use strict";
 
 (() => {
@@ -52,7 +53,9 @@
 
   function errorItem(error) {
     const retry = el("button", { type: "button", class: "btn btn-small" }, "Retry on next run");
-    const status = el("span", { class: "muted" }, `next retry ${dateTime(error.next_retry_at)}`);
+    const status = el("span", { class: "muted" }, error.retries_stopped
+      ? `retries stopped after ${error.attempts} attempts: fix the cause, then press Retry`
+      : `next retry ${dateTime(error.next_retry_at)}`);
     retry.addEventListener("click", async () => {
       retry.disabled = true;
       try {
