@@ -50,6 +50,7 @@ from task_sync import extract, ledger, load, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
+from task_sync.run_scope import own_deletions
 from task_sync.runfiles import read_frame, remove_run_folder, run_folder, write_frame
 from task_sync.salesforce import ApiLimitExceeded, SalesforceGateway
 from task_sync.settings import SyncSettings
@@ -354,6 +355,7 @@ def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         links = extract.links_frame(session, task_ids=list(sc.changes["task_id"]), sf_ids=involved_sf)
         users = extract.users_frame(session, {int(k): dt.datetime.fromisoformat(v)
                                               for k, v in shard["enabled_overrides"].items()})
+    deleted, sf = own_deletions(deleted, sf, links, shard["user_ids"])
     folder = run.folder() / shard["shard_key"]
     log.info("extract %s: %d Salesforce change(s), %d Sales Connect change(s), %d link(s)",
              shard["shard_key"], len(sf), len(sc.changes), len(links))
