@@ -5,8 +5,9 @@ step, both ways: creates, edits, completions and deletions (SPEC.md).
 
 **Steps** (one run):
 
-1. **plan** — the enabled users (or the `user_ids` param), spread over
-   shards; each shard's read windows from the *safe* (earlier) of its XCom
+1. **plan** — takes the run lock (`run_lock`: one run at a time, backfills
+   included; a run that finds it held waits), then the enabled users (or
+   the `user_ids` param), spread over shards; each shard's read windows from the *safe* (earlier) of its XCom
    and durable ledger watermarks; one `getDeleted` call for the run.
    Nobody enabled: nothing to do, no API call.
 2. **extract** (mapped per shard) — Salesforce changes by SystemModstamp over
@@ -20,7 +21,7 @@ step, both ways: creates, edits, completions and deletions (SPEC.md).
 5. **publish_watermarks** — only shards whose load succeeded advance; the
    watermarks are this task's XCom and are kept durably in the ledger.
 6. **report** — counts per kind and direction, API calls, conflicts and
-   errors into the sync history and the task log.
+   errors into the sync history and the task log; gives the run lock back.
 
 **Params**: `dry_run` (plan only, write nothing), `user_ids` (a subset),
 `full_reconcile` (check every linked id still exists), `preview_enable`
@@ -46,7 +47,7 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
-from task_sync import extract, ledger, load, soql
+from task_sync import extract, ledger, load, run_lock, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
@@ -92,6 +93,8 @@ class RunContext:
     settings: SyncSettings = field(default_factory=SyncSettings.from_env)
     store_url: str | None = None
     gateway_factory: Callable[[], SalesforceGateway] | None = None
+    # Whether another DAG run is still alive (the run lock's stale rule); None outside Airflow.
+    holder_is_running: Callable[[str], bool] | None = None
 
     @classmethod
     def from_airflow(cls, context: Mapping[str, Any]) -> RunContext:
@@ -115,6 +118,7 @@ class RunContext:
             prior_watermarks=prior if isinstance(prior, Mapping) else None,
             settings=settings,
             gateway_factory=lambda: open_gateway(settings.salesforce_conn_id, bulk_wait=settings.bulk_poll_seconds),
+            holder_is_running=run_lock.airflow_run_probe(context["ti"], dag_run.dag_id),
         )
 
     @property
@@ -149,6 +153,9 @@ def plan_run(run: RunContext) -> dict[str, Any]:
     """Decide who is synced, in which shards, over which windows; one getDeleted for the run."""
     store = run.store()
     migrate(store.url)
+    with store.session() as session:
+        run_lock.acquire(session, dag_run_id=run.dag_run_id, run_type=run.run_type, now=_now(),
+                         retry_after=run.settings.lock_retry, holder_is_running=run.holder_is_running)
     with store.session() as session:
         users = _users_to_sync(session, run)
         run_id = ledger.start_run(
@@ -583,6 +590,7 @@ def report(
     with store.session() as session:
         ledger.finish_run(session, int(run_plan["run_id"]), status=status, counts=totals, api_calls=api_calls,
                           now=_now(), message=message)
+        run_lock.release(session, run.dag_run_id)
     log.info("sync run %s: %s; API calls %d; %s", run.dag_run_id, status, api_calls, totals)
     if not run.dry_run:
         remove_run_folder(run.settings.work_dir, run.dag_run_id)
@@ -606,6 +614,7 @@ def _report_failed_plan(run: RunContext) -> dict[str, Any]:
         if history is not None:
             ledger.finish_run(session, history.id, status="failed", counts=history.counts or {},
                               api_calls=history.api_calls or 0, now=_now(), message=message)
+        run_lock.release(session, run.dag_run_id)
     remove_run_folder(run.settings.work_dir, run.dag_run_id)
     raise RunIncomplete(f"sync run {run.dag_run_id} did not finish: {message}")
 
