@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
-from task_sync import extract, ledger, load, run_lock, soql
+from task_sync import backfill, extract, ledger, load, run_lock, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
@@ -208,11 +208,12 @@ def _plan_shards(
     overrides = {u.id: server_now for u in users} if run.preview_enable else {}
     shards, deletions = _shard_windows(run, users, watermarks, server_now, overrides)
 
-    removed = gateway.deleted(deletions["start"], server_now) if deletions["start"] else None
+    removed = gateway.deleted(deletions["start"], deletions["end"]) if deletions["start"] else None
     deleted_path = write_frame(folder / "deleted.parquet", extract.deleted_frame(removed.deleted if removed else {}))
     # Shards read by owner, so a linked task handed to someone the sync does not serve never comes
     # back from their queries: one getUpdated for the run names every changed id, whoever owns it.
-    touched = updated_window(min(dt.datetime.fromisoformat(s["sf_start"]) for s in shards), server_now)
+    touched = updated_window(min(dt.datetime.fromisoformat(s["sf_start"]) for s in shards),
+                             dt.datetime.fromisoformat(shards[0]["sf_end"]) if run.is_backfill else server_now)
     updated_path = write_frame(folder / "updated.parquet",
                                pd.DataFrame({"sf_id": gateway.updated(touched.start, touched.end)}, dtype=object))
     log.info(
@@ -245,11 +246,12 @@ def _shard_windows(
     watermarks: Mapping[str, ShardWatermark],
     server_now: dt.datetime,
     overrides: Mapping[int, dt.datetime],
-) -> tuple[list[dict[str, Any]], dict[str, dt.datetime | None]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     by_id = {u.id: u for u in users}
     shards = assign_shards([(u.id, u.sf_owner_id) for u in users], run.settings.shard_count)
     prior = run.prior_watermarks or {}
     deleted_start: list[dt.datetime] = []
+    deleted_end = server_now
     planned: list[dict[str, Any]] = []
     for shard in shards:
         members = [by_id[i] for i in shard.user_ids]
@@ -258,10 +260,13 @@ def _shard_windows(
         if run.is_backfill:
             if run.interval_start is None or run.interval_end is None:
                 raise WindowTooOldError("a backfill run has no data interval to replay")
-            window, deleted = backfill_windows(run.interval_start, run.interval_end, server_now)
-            start, sc_after = window.start, 0
+            window, deleted = backfill_windows(run.interval_start, run.interval_end, server_now,
+                                               run.settings.overlap)
+            start, end, sc_after, fresh = window.start, window.end, 0, []  # backfill.py: the window only
             reconcile = reconcile or deleted.needs_reconciliation
+            deleted_end = deleted.window.end if deleted.window else server_now
         else:
+            end = None
             ledger_mark = watermarks.get(shard.key)
             xcom_mark = ShardWatermark.from_json(shard.key, prior[shard.key]) if shard.key in prior else None
             enabled = [overrides.get(u.id) or u.enabled_at for u in members]
@@ -297,12 +302,13 @@ def _shard_windows(
             "fresh_floor": min(import_floor(overrides.get(u.id) or u.enabled_at) for u in fresh).isoformat()
             if fresh else None,
             "sf_start": start.isoformat(),
+            "sf_end": end.isoformat() if end else None,
             "sc_after": sc_after,
             "reconcile": reconcile,
             "preview": run.preview_enable,
             "enabled_overrides": {str(k): v.isoformat() for k, v in overrides.items() if k in shard.user_ids},
         })
-    return planned, {"start": min(deleted_start) if deleted_start else None}
+    return planned, {"start": min(deleted_start) if deleted_start else None, "end": deleted_end}
 
 
 # -- extract ------------------------------------------------------------------------------------
@@ -314,22 +320,25 @@ def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
-    server_now = dt.datetime.fromisoformat(shard["server_now"])
     start = dt.datetime.fromisoformat(shard["sf_start"])
     store = run.store()
+    end = dt.datetime.fromisoformat(shard["sf_end"]) if shard.get("sf_end") else None
     with store.session() as session:
-        retry_tasks, retry_sf = load.open_retry_ids(session, _now())
-        sc = extract.read_sales_connect(
-            session, user_ids=shard["user_ids"], after_seq=int(shard["sc_after"]),
-            fresh_user_ids=shard["fresh_user_ids"], retry_task_ids=retry_tasks,
-        )
+        if end is not None:  # a backfill replays its window on both sides (backfill.py)
+            retry_tasks, retry_sf = [], []
+            sc = backfill.read_sales_connect(session, user_ids=shard["user_ids"], start=start, end=end)
+        else:
+            retry_tasks, retry_sf = load.open_retry_ids(session, _now())
+            sc = extract.read_sales_connect(
+                session, user_ids=shard["user_ids"], after_seq=int(shard["sc_after"]),
+                fresh_user_ids=shard["fresh_user_ids"], retry_task_ids=retry_tasks,
+            )
         linked_ids = extract.linked_sf_ids(session, shard["user_ids"]) if shard["reconcile"] else []
     gateway = run.gateway()
     # An incremental read is open-ended: the Date header that set server_now has whole seconds, so
     # a change stamped in the second before the run would otherwise wait a run. The watermark
     # stays server_now, so anything read beyond it is read again next run (harmless: versions).
-    # A backfill replays exactly its window.
-    end = server_now if run.is_backfill else None
+    # A backfill replays exactly its window (``end``).
     queries = soql.incremental_queries(shard["owner_ids"], start, end)
     if shard["fresh_floor"] and dt.datetime.fromisoformat(shard["fresh_floor"]) < start:
         fresh_owners = _owners_of(store, shard["fresh_user_ids"])
@@ -479,7 +488,7 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     except ApiLimitExceeded as exc:
         status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"
         log.error("%s: %s", diffed["shard_key"], message)
-    if status == "success":
+    if status == "success" and not run.is_backfill:  # a replayed window is nobody's (first) sync
         _finish_users(store, diffed, now)
     log.info("load %s: %s", diffed["shard_key"], counts.as_json())
     return {**result, "status": status, "message": message, "written": counts.as_json(),
