@@ -27,6 +27,25 @@ from sqlalchemy.orm import Session
 from sales_connect.changes import max_change_seq
 from sales_connect.models import Task
 from task_sync.extract import SalesConnectRead, task_frame
+from task_sync.salesforce import SalesforceGateway
+from task_sync.windows import WindowTooOldError, backfill_windows
+
+
+def interval(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+    """The data interval a backfill run replays; a run without one cannot be a backfill of it."""
+    if start is None or end is None:
+        raise WindowTooOldError("a backfill run has no data interval to replay")
+    return start, end
+
+
+def refuse_unanswerable(start: dt.datetime | None, end: dt.datetime | None, gateway: SalesforceGateway) -> int:
+    """A backfill window Salesforce can no longer answer fails at once, whoever has sync on.
+
+    Checked before anything else so the answer never depends on who is enabled. Returns the
+    API calls spent (one: Salesforce's clock).
+    """
+    backfill_windows(*interval(start, end), gateway.server_time())
+    return gateway.calls
 
 
 def read_sales_connect(

@@ -57,7 +57,6 @@ from task_sync.salesforce import ApiLimitExceeded, SalesforceGateway
 from task_sync.settings import SyncSettings
 from task_sync.shards import assign_shards
 from task_sync.windows import (
-    WindowTooOldError,
     backfill_windows,
     deleted_window,
     import_floor,
@@ -166,26 +165,13 @@ def plan_run(run: RunContext) -> dict[str, Any]:
     api_calls = 0
     if run.is_backfill:
         with _noting_failure(run, run_id):
-            api_calls = _refuse_unanswerable_backfill(run)
+            api_calls = backfill.refuse_unanswerable(run.interval_start, run.interval_end, run.gateway())
     if not users:
         log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
         return {"run_id": run_id, "shards": [], "api_calls": api_calls, "server_now": None}
     with _noting_failure(run, run_id):
         planned = _plan_shards(run, run_id, users, watermarks)
     return {**planned, "api_calls": planned["api_calls"] + api_calls}  # the backfill check's call too
-
-
-def _refuse_unanswerable_backfill(run: RunContext) -> int:
-    """A backfill window Salesforce can no longer answer fails at once, whoever has sync on.
-
-    Checked before anything else so the answer never depends on who is enabled. Returns the
-    API calls spent (one: Salesforce's clock).
-    """
-    if run.interval_start is None or run.interval_end is None:
-        raise WindowTooOldError("a backfill run has no data interval to replay")
-    gateway = run.gateway()
-    backfill_windows(run.interval_start, run.interval_end, gateway.server_time())
-    return gateway.calls
 
 
 @contextmanager
@@ -258,9 +244,7 @@ def _shard_windows(
         fresh = [u for u in members if u.initial_sync_done_at is None or u.id in overrides]
         reconcile = run.full_reconcile
         if run.is_backfill:
-            if run.interval_start is None or run.interval_end is None:
-                raise WindowTooOldError("a backfill run has no data interval to replay")
-            window, deleted = backfill_windows(run.interval_start, run.interval_end, server_now,
+            window, deleted = backfill_windows(*backfill.interval(run.interval_start, run.interval_end), server_now,
                                                run.settings.overlap)
             start, end, sc_after, fresh = window.start, window.end, 0, []  # backfill.py: the window only
             reconcile = reconcile or deleted.needs_reconciliation
