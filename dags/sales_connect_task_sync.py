@@ -18,10 +18,11 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowRescheduleException
 
 from task_sync import pipeline
 from task_sync.id_limit import WindowUnsplittable
+from task_sync.run_lock import RunLockBusy
 from task_sync.salesforce import ApiLimitExceeded
 from task_sync.settings import DAG_ID, SYNC_REQUESTS_ASSET_URI
 from task_sync.windows import WindowTooOldError
@@ -56,6 +57,19 @@ def _no_retry_for_permanent_faults() -> Iterator[None]:
         raise AirflowFailException(str(exc)) from exc
 
 
+@contextmanager
+def _waiting_for_the_run_lock() -> Iterator[None]:
+    """Another run holds the run lock (a backfill beside the schedule): reschedule the plan task.
+
+    Rescheduling frees the worker slot while waiting and spends no retry; the run's plan tries
+    again at ``retry_at`` until the holder's report gives the lock back (``task_sync.run_lock``).
+    """
+    try:
+        yield
+    except RunLockBusy as busy:
+        raise AirflowRescheduleException(reschedule_date=busy.retry_at) from busy
+
+
 @dag(
     dag_id=DAG_ID,
     schedule=AssetOrTimeSchedule(
@@ -78,7 +92,7 @@ def _no_retry_for_permanent_faults() -> Iterator[None]:
 def sales_connect_task_sync() -> None:
     @task
     def plan() -> dict[str, Any]:
-        with _no_retry_for_permanent_faults():
+        with _no_retry_for_permanent_faults(), _waiting_for_the_run_lock():
             return pipeline.plan_run(_run())
 
     @task

@@ -263,3 +263,21 @@ class SyncWatermark(Base):
     sf_deleted_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     dag_run_id: Mapped[str | None] = mapped_column(String(250))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncRunLock(Base):
+    """The sync's one run slot (SPEC §8: runs never overlap, backfills included).
+
+    Airflow 3 counts a backfill's runs against the backfill's own ``max_active_runs``, not the
+    DAG's, so Airflow alone lets a backfill run beside the schedule and beside other backfill
+    runs. Every run takes this row at plan and gives it back when its report ends
+    (``task_sync.run_lock``); one row, created by the migration.
+    """
+
+    __tablename__ = "sync_run_lock"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The Airflow DAG run holding the slot; None when free.
+    dag_run_id: Mapped[str | None] = mapped_column(String(250))
+    run_type: Mapped[str | None] = mapped_column(String(40))
+    acquired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -85,8 +85,12 @@ def read_sales_connect(
         for task in session.scalars(select(Task).where(Task.id.in_(chunk))):
             if task.user_id in set(user_ids) | set(fresh):
                 found[task.id] = task
-    frame = pd.DataFrame([_task_row(t) for t in found.values()], columns=list(SC_COLUMNS))
-    return SalesConnectRead(changes=frame, high_seq=high)
+    return SalesConnectRead(changes=task_frame(found.values()), high_seq=high)
+
+
+def task_frame(tasks: Iterable[Task]) -> pd.DataFrame:
+    """Sales Connect tasks as the diff's ``sc_changes`` frame."""
+    return pd.DataFrame([_task_row(t) for t in tasks], columns=list(SC_COLUMNS))
 
 
 def _task_row(task: Task) -> dict[str, object]:

@@ -5,8 +5,9 @@ step, both ways: creates, edits, completions and deletions (SPEC.md).
 
 **Steps** (one run):
 
-1. **plan** — the enabled users (or the `user_ids` param), spread over
-   shards; each shard's read windows from the *safe* (earlier) of its XCom
+1. **plan** — takes the run lock (`run_lock`: one run at a time, backfills
+   included; a run that finds it held waits), then the enabled users (or
+   the `user_ids` param), spread over shards; each shard's read windows from the *safe* (earlier) of its XCom
    and durable ledger watermarks; one `getDeleted` call for the run.
    Nobody enabled: nothing to do, no API call.
 2. **extract** (mapped per shard) — Salesforce changes by SystemModstamp over
@@ -20,7 +21,7 @@ step, both ways: creates, edits, completions and deletions (SPEC.md).
 5. **publish_watermarks** — only shards whose load succeeded advance; the
    watermarks are this task's XCom and are kept durably in the ledger.
 6. **report** — counts per kind and direction, API calls, conflicts and
-   errors into the sync history and the task log.
+   errors into the sync history and the task log; gives the run lock back.
 
 **Params**: `dry_run` (plan only, write nothing), `user_ids` (a subset),
 `full_reconcile` (check every linked id still exists), `preview_enable`
@@ -46,16 +47,16 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
-from task_sync import deletion_gap, extract, ledger, load, reenable, retries, soql
+from task_sync import backfill, deletion_gap, extract, ledger, load, reenable, retries, run_lock, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
+from task_sync.run_scope import own_deletions
 from task_sync.runfiles import read_frame, remove_run_folder, run_folder, write_frame
 from task_sync.salesforce import ApiLimitExceeded, SalesforceGateway
 from task_sync.settings import SyncSettings
 from task_sync.shards import assign_shards
 from task_sync.windows import (
-    WindowTooOldError,
     backfill_windows,
     deleted_window,
     import_floor,
@@ -90,6 +91,8 @@ class RunContext:
     settings: SyncSettings = field(default_factory=SyncSettings.from_env)
     store_url: str | None = None
     gateway_factory: Callable[[], SalesforceGateway] | None = None
+    # Whether another DAG run is still alive (the run lock's stale rule); None outside Airflow.
+    holder_is_running: Callable[[str], bool] | None = None
 
     @classmethod
     def from_airflow(cls, context: Mapping[str, Any]) -> RunContext:
@@ -113,6 +116,7 @@ class RunContext:
             prior_watermarks=prior if isinstance(prior, Mapping) else None,
             settings=settings,
             gateway_factory=lambda: open_gateway(settings.salesforce_conn_id, bulk_wait=settings.bulk_poll_seconds),
+            holder_is_running=run_lock.airflow_run_probe(context["ti"], dag_run.dag_id),
         )
 
     @property
@@ -148,6 +152,9 @@ def plan_run(run: RunContext) -> dict[str, Any]:
     store = run.store()
     migrate(store.url)
     with store.session() as session:
+        run_lock.acquire(session, dag_run_id=run.dag_run_id, run_type=run.run_type, now=_now(),
+                         retry_after=run.settings.lock_retry, holder_is_running=run.holder_is_running)
+    with store.session() as session:
         users = _users_to_sync(session, run)
         run_id = ledger.start_run(
             session, dag_run_id=run.dag_run_id, run_type=run.run_type, dry_run=run.dry_run,
@@ -157,26 +164,13 @@ def plan_run(run: RunContext) -> dict[str, Any]:
     api_calls = 0
     if run.is_backfill:
         with _noting_failure(run, run_id):
-            api_calls = _refuse_unanswerable_backfill(run)
+            api_calls = backfill.refuse_unanswerable(run.interval_start, run.interval_end, run.gateway())
     if not users:
         log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
         return {"run_id": run_id, "shards": [], "api_calls": api_calls, "server_now": None}
     with _noting_failure(run, run_id):
         planned = _plan_shards(run, run_id, users, watermarks)
     return {**planned, "api_calls": planned["api_calls"] + api_calls}  # the backfill check's call too
-
-
-def _refuse_unanswerable_backfill(run: RunContext) -> int:
-    """A backfill window Salesforce can no longer answer fails at once, whoever has sync on.
-
-    Checked before anything else so the answer never depends on who is enabled. Returns the
-    API calls spent (one: Salesforce's clock).
-    """
-    if run.interval_start is None or run.interval_end is None:
-        raise WindowTooOldError("a backfill run has no data interval to replay")
-    gateway = run.gateway()
-    backfill_windows(run.interval_start, run.interval_end, gateway.server_time())
-    return gateway.calls
 
 
 @contextmanager
@@ -199,10 +193,11 @@ def _plan_shards(
     overrides = {u.id: server_now for u in users} if run.preview_enable else {}
     shards, starts = _shard_windows(run, users, watermarks, server_now, overrides)
 
-    removed = gateway.deleted(starts["deleted"], server_now) if starts["deleted"] else None
+    removed = gateway.deleted(starts["deleted"], starts["deleted_end"]) if starts["deleted"] else None
     shards, reconciliation = deletion_gap.reconcile_lost_deletions(shards, removed)
-    with run.store().session() as session:  # once for the run, not once per shard
-        due = retries.read_due(session, gateway, now=_now(), user_ids=[u.id for u in users], settle=not run.dry_run)
+    with run.store().session() as session:  # once for the run, not once per shard; a backfill retries nothing
+        due = retries.read_due(session, gateway, now=_now(), user_ids=[] if run.is_backfill else [u.id for u in users],
+                               settle=not run.dry_run)
     retry_paths = [write_frame(folder / s["shard_key"] / "sf_retry.parquet", part)
                    for s, part in zip(shards, retries.split_by_owner(due, [s["owner_ids"] for s in shards]),
                                       strict=True)]
@@ -211,7 +206,7 @@ def _plan_shards(
     # back from their queries: one getUpdated for the run names every changed id, whoever owns it.
     # A re-enabled rep's catch-up counts: a task handed away while they were off is found too.
     touched = updated_window(min([dt.datetime.fromisoformat(s["sf_start"]) for s in shards] + starts["caught_up"]),
-                             server_now)
+                             dt.datetime.fromisoformat(shards[0]["sf_end"]) if run.is_backfill else server_now)
     updated_path = write_frame(folder / "updated.parquet",
                                pd.DataFrame({"sf_id": gateway.updated(touched.start, touched.end)}, dtype=object))
     log.info(
@@ -247,13 +242,15 @@ def _shard_windows(
     server_now: dt.datetime,
     overrides: Mapping[int, dt.datetime],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Each shard's read plan; also where the run's getDeleted starts (``deleted``) and where
-    re-enabled reps' catch-ups start (``caught_up``, for the getUpdated window)."""
+    """Each shard's read plan; also the run's getDeleted window (``deleted`` to ``deleted_end``: a
+    backfill's ends with its interval) and where re-enabled reps' catch-ups start (``caught_up``,
+    for the getUpdated window)."""
     by_id = {u.id: u for u in users}
     shards = assign_shards([(u.id, u.sf_owner_id) for u in users], run.settings.shard_count)
     prior = run.prior_watermarks or {}
     deleted_start: list[dt.datetime] = []
     caught_up: list[dt.datetime] = []
+    deleted_end = server_now
     planned: list[dict[str, Any]] = []
     for shard in shards:
         own_deleted_from = len(deleted_start)  # this shard's deletion window starts follow
@@ -266,12 +263,13 @@ def _shard_windows(
                        for u in fresh}
         reconcile = run.full_reconcile
         if run.is_backfill:
-            if run.interval_start is None or run.interval_end is None:
-                raise WindowTooOldError("a backfill run has no data interval to replay")
-            window, deleted = backfill_windows(run.interval_start, run.interval_end, server_now)
-            start, sc_after = window.start, 0
+            window, deleted = backfill_windows(*backfill.interval(run.interval_start, run.interval_end), server_now,
+                                               run.settings.overlap)
+            start, end, sc_after, fresh = window.start, window.end, 0, []  # backfill.py: the window only
             reconcile = reconcile or deleted.needs_reconciliation
+            deleted_end = deleted.window.end if deleted.window else server_now
         else:
+            end = None
             ledger_mark = watermarks.get(shard.key)
             xcom_mark = ShardWatermark.from_json(shard.key, prior[shard.key]) if shard.key in prior else None
             enabled = [overrides.get(u.id) or reenable.first_enabled(u) for u in members]
@@ -302,6 +300,7 @@ def _shard_windows(
             "fresh_user_ids": [u.id for u in fresh],
             "fresh_floor": min(fresh_floor.values()).isoformat() if fresh else None,
             "sf_start": start.isoformat(),
+            "sf_end": end.isoformat() if end else None,
             "sc_after": sc_after,
             "reconcile": reconcile,
             "deleted_from": min(deleted_start[own_deleted_from:]).isoformat()
@@ -309,7 +308,8 @@ def _shard_windows(
             "preview": run.preview_enable,
             "enabled_overrides": {str(k): v.isoformat() for k, v in overrides.items() if k in shard.user_ids},
         })
-    return planned, {"deleted": min(deleted_start) if deleted_start else None, "caught_up": caught_up}
+    return planned, {"deleted": min(deleted_start) if deleted_start else None, "deleted_end": deleted_end,
+                     "caught_up": caught_up}
 
 
 # -- extract ------------------------------------------------------------------------------------
@@ -321,22 +321,25 @@ def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
-    server_now = dt.datetime.fromisoformat(shard["server_now"])
     start = dt.datetime.fromisoformat(shard["sf_start"])
     store = run.store()
+    end = dt.datetime.fromisoformat(shard["sf_end"]) if shard.get("sf_end") else None
     with store.session() as session:
-        retry_tasks = load.open_retry_ids(session, _now())
-        sc = extract.read_sales_connect(
-            session, user_ids=shard["user_ids"], after_seq=int(shard["sc_after"]),
-            fresh_user_ids=shard["fresh_user_ids"], retry_task_ids=retry_tasks,
-        )
+        if end is not None:  # a backfill replays its window on both sides (backfill.py)
+            retry_tasks: list[int] = []
+            sc = backfill.read_sales_connect(session, user_ids=shard["user_ids"], start=start, end=end)
+        else:
+            retry_tasks = load.open_retry_ids(session, _now())
+            sc = extract.read_sales_connect(
+                session, user_ids=shard["user_ids"], after_seq=int(shard["sc_after"]),
+                fresh_user_ids=shard["fresh_user_ids"], retry_task_ids=retry_tasks,
+            )
         linked_ids = extract.linked_sf_ids(session, shard["user_ids"]) if shard["reconcile"] else []
     gateway = run.gateway()
     # An incremental read is open-ended: the Date header that set server_now has whole seconds, so
     # a change stamped in the second before the run would otherwise wait a run. The watermark
     # stays server_now, so anything read beyond it is read again next run (harmless: versions).
-    # A backfill replays exactly its window.
-    end = server_now if run.is_backfill else None
+    # A backfill replays exactly its window (``end``).
     queries = soql.incremental_queries(shard["owner_ids"], start, end)
     if shard["fresh_floor"] and dt.datetime.fromisoformat(shard["fresh_floor"]) < start:
         fresh_owners = _owners_of(store, shard["fresh_user_ids"])
@@ -369,6 +372,7 @@ def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         links = extract.links_frame(session, task_ids=list(sc.changes["task_id"]), sf_ids=involved_sf)
         users = extract.users_frame(session, {int(k): dt.datetime.fromisoformat(v)
                                               for k, v in shard["enabled_overrides"].items()})
+    deleted, sf = own_deletions(deleted, sf, links, shard["user_ids"])
     folder = run.folder() / shard["shard_key"]
     log.info("extract %s: %d Salesforce change(s), %d Sales Connect change(s), %d link(s)",
              shard["shard_key"], len(sf), len(sc.changes), len(links))
@@ -487,8 +491,8 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     except ApiLimitExceeded as exc:
         status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"
         log.error("%s: %s", diffed["shard_key"], message)
-    if status == "success":
-        _finish_users(store, diffed, now, None if run.is_backfill else dt.datetime.fromisoformat(diffed["server_now"]))
+    if status == "success" and not run.is_backfill:  # a replayed window is nobody's (first) sync
+        _finish_users(store, diffed, now, dt.datetime.fromisoformat(diffed["server_now"]))
     log.info("load %s: %s", diffed["shard_key"], counts.as_json())
     return {**result, "status": status, "message": message, "written": counts.as_json(),
             "api_calls": int(diffed.get("api_calls", 0)) + gateway.calls}
@@ -607,6 +611,7 @@ def report(
     with store.session() as session:
         ledger.finish_run(session, int(run_plan["run_id"]), status=status, counts=totals, api_calls=api_calls,
                           now=_now(), message=message)
+        run_lock.release(session, run.dag_run_id)
     log.info("sync run %s: %s; API calls %d; %s", run.dag_run_id, status, api_calls, totals)
     if not run.dry_run:
         remove_run_folder(run.settings.work_dir, run.dag_run_id)
@@ -630,6 +635,7 @@ def _report_failed_plan(run: RunContext) -> dict[str, Any]:
         if history is not None:
             ledger.finish_run(session, history.id, status="failed", counts=history.counts or {},
                               api_calls=history.api_calls or 0, now=_now(), message=message)
+        run_lock.release(session, run.dag_run_id)
     remove_run_folder(run.settings.work_dir, run.dag_run_id)
     raise RunIncomplete(f"sync run {run.dag_run_id} did not finish: {message}")
 

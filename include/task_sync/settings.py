@@ -36,6 +36,7 @@ class SyncSettings:
     salesforce_conn_id: str
     bulk_threshold: int
     bulk_poll_seconds: float
+    lock_retry: dt.timedelta
 
     @classmethod
     def from_env(cls) -> SyncSettings:
@@ -53,4 +54,6 @@ class SyncSettings:
             bulk_threshold=_int("SALES_CONNECT_SYNC_BULK_THRESHOLD", 10_000),
             # How long to wait between polls of a Bulk API job's state.
             bulk_poll_seconds=float(os.environ.get("SALES_CONNECT_SYNC_BULK_POLL_SECONDS") or 2.0),
+            # A run that finds another holding the run lock (task_sync.run_lock) tries again this much later.
+            lock_retry=dt.timedelta(seconds=max(1, _int("SALES_CONNECT_SYNC_LOCK_RETRY_SECONDS", 30))),
         )

@@ -133,9 +133,13 @@ def updated_window(start: dt.datetime, server_now: dt.datetime) -> Window:
 
 
 def backfill_windows(
-    interval_start: dt.datetime, interval_end: dt.datetime, server_now: dt.datetime
+    interval_start: dt.datetime,
+    interval_end: dt.datetime,
+    server_now: dt.datetime,
+    overlap: dt.timedelta = LATE_COMMIT_OVERLAP,
 ) -> tuple[Window, DeletedWindow]:
-    """The windows a backfill run replays: its data interval for changes, and for deletions.
+    """The windows a backfill run replays: its data interval, from ``overlap`` before its start
+    (what the run before it may have missed to a late commit), for changes and for deletions.
 
     Raises ``WindowTooOldError`` when the interval starts before ``getUpdated``'s 30-day horizon;
     a deletion window past the 15-day horizon falls back to reconciliation instead.
@@ -151,10 +155,10 @@ def backfill_windows(
             f"getUpdated horizon of {GET_UPDATED_HORIZON.days} days (earliest answerable start: "
             f"{updated_horizon.isoformat()}); replay a newer window or run a full reconciliation"
         )
-    changes = Window(start, min(end, now))
+    changes = Window(start - overlap, min(end, now))
     deleted_horizon = now - GET_DELETED_HORIZON + MIN_REPLICATION_SPAN
     if start < deleted_horizon:
         return changes, DeletedWindow(Window(deleted_horizon, now), needs_reconciliation=True)
     deleted_end = min(end, now)
-    deleted_start = min(start, deleted_end - MIN_REPLICATION_SPAN)
+    deleted_start = min(max(start - overlap, deleted_horizon), deleted_end - MIN_REPLICATION_SPAN)
     return changes, DeletedWindow(Window(deleted_start, deleted_end), needs_reconciliation=False)

@@ -4,9 +4,11 @@ emulator through ``SalesforceHook`` and the Sales Connect store on SQLite and Po
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import airflow_runs
 import pytest
 from dag_harness import SyncHarness
 
@@ -47,3 +49,11 @@ def harness(
     world = SyncHarness(emulator, sync_dag, store_url)
     yield world
     world.close()
+
+
+@pytest.fixture
+def backfill(sync_dag) -> Iterator[Callable[..., list[Any]]]:
+    """Makes a real backfill of the DAG (its runs are queued; ``airflow_runs.run_existing`` runs
+    one) and forgets it afterwards: Airflow allows one unfinished backfill per DAG."""
+    yield lambda from_date, to_date, **kw: airflow_runs.create_backfill(sync_dag, from_date, to_date, **kw)
+    airflow_runs.remove_backfills(sync_dag.dag_id)

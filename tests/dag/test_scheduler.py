@@ -9,6 +9,7 @@ a PostgreSQL database -- so a green run proves our tasks need nothing but what A
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import time
 from collections import Counter
@@ -40,6 +41,7 @@ def world(emulator: EmulatorProcess, sync_dag, pg_databases) -> Iterator[tuple[A
         "AIRFLOW_CONN_SALESFORCE_DEFAULT": json.dumps(conn),
         "SALES_CONNECT_DB_URL": store_url,
         "SALES_CONNECT_SYNC_SHARDS": "2",
+        "SALES_CONNECT_SYNC_LOCK_RETRY_SECONDS": "5",  # a run waiting for the run lock looks again soon
     })
     with stack:
         stack.unpause(DAG_ID)  # from now on the scheduler also makes a scheduled run every 5 minutes
@@ -54,11 +56,12 @@ def _runs(stack: AirflowStack) -> list[dict[str, Any]]:
 
 
 def _backfill(stack: AirflowStack, start: dt.datetime, end: dt.datetime, reprocess: str,
-              timeout: float = 420) -> list[dict[str, Any]]:
+              timeout: float = 420, max_active_runs: int = 1) -> list[dict[str, Any]]:
     """Create a backfill through the REST API, wait until Airflow completes it; return its runs."""
     before = {r["dag_run_id"]: r.get("end_date") for r in _runs(stack)}
     body = {"dag_id": DAG_ID, "from_date": start.isoformat(), "to_date": end.isoformat(),
-            "reprocess_behavior": reprocess, "max_active_runs": 1, "run_backwards": False, "dag_run_conf": {}}
+            "reprocess_behavior": reprocess, "max_active_runs": max_active_runs, "run_backwards": False,
+            "dag_run_conf": {}}
     resp = stack.client.request("POST", "/api/v2/backfills", json=body)
     assert resp.status_code == 200, resp.text
     backfill_id = resp.json()["id"]
@@ -141,17 +144,28 @@ def test_a_recent_backfill_replays_idempotently_and_never_overwrites_newer_data(
     harness.sc_update(rep, imported.id, subject="renew the contract (3 years)")
     harness.sf_update(harness.link_of(sc_id).sf_id, Subject="book the QBR for March")
 
-    runs = _backfill(stack, started - dt.timedelta(minutes=10), now(), reprocess="completed")
+    # Airflow's default for a backfill: its runs count against the backfill's 10, not the DAG's 1.
+    runs = _backfill(stack, started - dt.timedelta(minutes=10), now(), reprocess="completed", max_active_runs=10)
 
     failures = [stack.explain_failure(DAG_ID, r["dag_run_id"]) for r in runs if r["state"] != "success"]
     assert runs and failures == [], failures
     assert all(_history(harness, r["dag_run_id"]).run_type == "backfill" for r in runs)
+    # The replay rolled nothing back; the edits made after its windows are the next run's work.
+    assert "renew the contract (3 years)" in {t.subject for t in harness.sc_tasks(rep)}
+    assert "book the QBR for March" in {t["Subject"] for t in harness.sf_tasks(rep.owner_id)}
+    after = stack.trigger(DAG_ID)
+    assert stack.wait_for_run(DAG_ID, after, timeout=300) == "success", stack.explain_failure(DAG_ID, after)
     sc = Counter(t.subject for t in harness.sc_tasks(rep))
     sf = Counter(t["Subject"] for t in harness.sf_tasks(rep.owner_id))
     assert sc == sf == Counter({"renew the contract (3 years)": 1, "book the QBR for March": 1}), (sc, sf)
     assert harness.sf_task(sf_id)["Subject"] == "renew the contract (3 years)"
     # The scheduled runs the scheduler made since the DAG was unpaused ran among all these.
     assert [r for r in _runs(stack) if r["run_type"] == "scheduled" and r["state"] == "failed"] == []
+    # ...and no two sync runs ever overlapped: backfill beside backfill, backfill beside schedule.
+    with harness.store.session() as s:
+        spans = sorted((h.started_at, h.finished_at, h.dag_run_id) for h in s.scalars(select(SyncRun)))
+    overlapping = [(a[2], b[2]) for a, b in itertools.pairwise(spans) if a[1] is None or b[0] < a[1]]
+    assert overlapping == [], overlapping
 
 
 def test_a_backfill_older_than_30_days_fails_at_once_naming_the_limit(world) -> None:

@@ -66,14 +66,15 @@ def test_reenable_after_more_than_15_days_requires_reconciliation() -> None:
     assert result.window is not None and result.window.start >= NOW - w.GET_DELETED_HORIZON
 
 
-def test_backfill_window_replays_its_interval() -> None:
-    changes, deleted = w.backfill_windows(NOW - 2 * DAY, NOW - DAY, NOW)
-    assert changes == w.Window(NOW - 2 * DAY, NOW - DAY)
-    assert deleted == w.DeletedWindow(w.Window(NOW - 2 * DAY, NOW - DAY), needs_reconciliation=False)
+def test_backfill_window_replays_its_interval_from_the_overlap_before_it() -> None:
+    overlap = dt.timedelta(minutes=5)
+    changes, deleted = w.backfill_windows(NOW - 2 * DAY, NOW - DAY, NOW, overlap)
+    assert changes == w.Window(NOW - 2 * DAY - overlap, NOW - DAY)
+    assert deleted == w.DeletedWindow(w.Window(NOW - 2 * DAY - overlap, NOW - DAY), needs_reconciliation=False)
 
 
 def test_backfill_older_than_15_days_reconciles_deletions() -> None:
-    changes, deleted = w.backfill_windows(NOW - 20 * DAY, NOW - 19 * DAY, NOW)
+    changes, deleted = w.backfill_windows(NOW - 20 * DAY, NOW - 19 * DAY, NOW, dt.timedelta(0))
     assert changes == w.Window(NOW - 20 * DAY, NOW - 19 * DAY)
     assert deleted.needs_reconciliation
 
