@@ -1,7 +1,7 @@
 """The sync's run lock: one row that a DAG run holds from its plan to its report.
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-06 19:10:00
 
 Airflow 3 backfills do not count against the DAG's ``max_active_runs``; this row is what keeps
