@@ -21,6 +21,8 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowFailException
 
 from task_sync import pipeline
+from task_sync.external_ids import NamespaceError
+from task_sync.preflight import PreflightFailed
 from task_sync.salesforce import ApiLimitExceeded
 from task_sync.settings import DAG_ID, SYNC_REQUESTS_ASSET_URI
 from task_sync.windows import WindowTooOldError
@@ -45,12 +47,13 @@ def _no_retry_for_permanent_faults() -> Iterator[None]:
     """Fail the task at once, without Airflow retries, when retrying minutes later cannot help.
 
     A spent API allowance (a rolling 24-hour window), a backfill window older than Salesforce
-    can answer, and a run whose shards did not finish (the next run retries them, not this
+    can answer, a Salesforce org not set up for the sync or a changed external-id namespace (an
+    admin must act), and a run whose shards did not finish (the next run retries them, not this
     one) would otherwise hold the only run slot (``max_active_runs=1``) through every retry.
     """
     try:
         yield
-    except (ApiLimitExceeded, WindowTooOldError, pipeline.RunIncomplete) as exc:
+    except (ApiLimitExceeded, WindowTooOldError, pipeline.RunIncomplete, PreflightFailed, NamespaceError) as exc:
         raise AirflowFailException(str(exc)) from exc
 
 

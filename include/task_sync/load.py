@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sales_connect.models import CHANGED_BY_SYNC, Task, TaskLink
-from task_sync import ledger
+from task_sync import external_ids, ledger
 from task_sync.diff import DirectionPlan, SyncPlan
 from task_sync.fields import EXTERNAL_ID_FIELD
 from task_sync.runfiles import records
@@ -147,7 +147,8 @@ def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
 
 
 def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
-    """Salesforce tasks new to Sales Connect, or ones we pushed whose link write was lost (adopted).
+    """Salesforce tasks new to Sales Connect, or ones we pushed whose link write was lost (adopted:
+    only a task with an unsettled create of ours, see ``external_ids``).
 
     A Salesforce id linked since the diff was made was imported by an earlier attempt of this
     load that committed its Sales Connect side and then died (a lost worker; Airflow retries the
@@ -157,7 +158,11 @@ def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
     if linked:
         log.info("%d Salesforce task(s) already imported by an earlier attempt of this load", len(linked))
     rows = [r for r in rows if r["sf_id"] not in linked]
-    adoptable = _tasks(session, [int(r["sales_connect_id"]) for r in rows if _is_int(r.get("sales_connect_id"))])
+    # Only a task whose create of ours is unsettled can be the one such a record was made for.
+    claimed = external_ids.unsettled(session, [int(r["sales_connect_id"]) for r in rows
+                                               if _is_int(r.get("sales_connect_id"))])
+    adoptable = _tasks(session, list(claimed))
+    external_ids.settled(session, list(claimed))
     placed: list[tuple[dict[str, Any], Task]] = []
     for row in rows:
         task = adoptable.get(int(row["sales_connect_id"])) if _is_int(row.get("sales_connect_id")) else None
@@ -256,22 +261,38 @@ def apply_to_salesforce(
     counts: LoadCounts,
     bulk_threshold: int = 10_000,
     guard: WriteGuard | None = None,
+    sent_at: dt.datetime | None = None,
 ) -> None:
     """Push Sales Connect's changes. Raises ``ApiLimitExceeded`` untouched (the caller stops the run).
 
     Up to ``bulk_threshold`` records of one kind go in sObject Collections of 200, each call's links
     committed before the next call; more go in one Bulk API 2.0 job (a handful of calls whatever the
-    volume), settled 200 at a time afterwards. With a ``guard``, updates and deletions go out only
-    to records Salesforce did not change since the diff read them; the others are planned again
-    (``write_guard``) and that plan is applied on both sides at once.
+    volume), settled 200 at a time afterwards. Creates are inserts into our unique external id, each
+    announced as unsettled before it goes out (``sent_at``: Salesforce's clock then, see
+    ``external_ids``), so a value already taken is judged ours or foreign, never written over. With a
+    ``guard``, updates and deletions go out only to records Salesforce did not change since the diff
+    read them; the others are planned again (``write_guard``) and that plan is applied on both sides
+    at once.
     """
     direction = plan.sc_to_sf
-    creates = _sent(records(direction.creates), bulk_threshold,
-                    lambda rows: gateway.upsert([r["sf_fields"] for r in rows], EXTERNAL_ID_FIELD),
-                    lambda rows: gateway.bulk_write("upsert", [r["sf_fields"] for r in rows],
-                                                    key=EXTERNAL_ID_FIELD, external_id_field=EXTERNAL_ID_FIELD))
+    sent_at = sent_at or now
+
+    def announced(send: Send) -> Send:
+        def send_announced(rows: list[dict[str, Any]]) -> list[RecordResult]:
+            with session_factory() as session:
+                external_ids.mark_sent(session, rows, sent_at)
+            return send(rows)
+        return send_announced
+
+    creates = _sent(_unlinked(session_factory, records(direction.creates)), bulk_threshold,
+                    announced(lambda rows: gateway.insert([r["sf_fields"] for r in rows])),
+                    announced(lambda rows: gateway.bulk_write("insert", [r["sf_fields"] for r in rows],
+                                                              key=EXTERNAL_ID_FIELD)))
     for batch, results in creates:
         with session_factory() as session:
+            results = external_ids.judge_duplicates(gateway, session, batch, results)
+            external_ids.settled(session, [row["task_id"] for row, result in zip(batch, results, strict=True)
+                                           if result.ok or result.error_code == external_ids.FOREIGN_EXTERNAL_ID])
             links = _links(session, [r["task_id"] for r in batch])
             for row, result in _settle(session, batch, results, "create", run_id, now, counts):
                 link = links.get(int(row["task_id"]))
@@ -321,6 +342,13 @@ def _push_changes(
 
 
 Send = Callable[[list[dict[str, Any]]], list[RecordResult]]
+
+
+def _unlinked(session_factory: SessionFactory, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The creates whose task no earlier attempt of this load has linked yet."""
+    with session_factory() as session:
+        linked = set(_links(session, [r["task_id"] for r in rows]))
+    return [r for r in rows if int(r["task_id"]) not in linked]
 
 
 def _sent(
