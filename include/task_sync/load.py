@@ -284,7 +284,11 @@ def apply_to_salesforce(
             return send(rows)
         return send_announced
 
-    creates = _sent(_unlinked(session_factory, records(direction.creates)), bulk_threshold,
+    planned = records(direction.creates)
+    unlinked = _unlinked(session_factory, planned)
+    # Linked since the diff: an earlier attempt of this load created them (Airflow retried it).
+    counts.written[SC_TO_SF]["create"] += len(planned) - len(unlinked)
+    creates = _sent(unlinked, bulk_threshold,
                     announced(lambda rows: gateway.insert([r["sf_fields"] for r in rows])),
                     announced(lambda rows: gateway.bulk_write("insert", [r["sf_fields"] for r in rows],
                                                               key=EXTERNAL_ID_FIELD)))
