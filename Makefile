@@ -17,7 +17,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export SALES_CONNECT_VAR := $(CURDIR)/var
 
-.PHONY: install airflow-home run test test-fast lint emulator soak bench bench-emulator freeze clean celery-demo celery-demo-stop browser-deps
+.PHONY: install airflow-home run test test-fast lint emulator soak bench bench-emulator freeze clean celery-demo celery-demo-stop browser-deps foreign-clients
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -44,10 +44,32 @@ browser-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "error: could not install chromium (needs apt and root); browser tests cannot run" >&2; exit 1; }; }
 
+# Salesforce clients we did not write, for tests/foreign_clients/: jsforce from npm (pinned by its
+# package-lock.json) and aiosalesforce in its own venv, so neither touches our dependencies.
+FOREIGN_JS := $(CURDIR)/tests/foreign_clients/js
+FOREIGN_VENV := $(CURDIR)/.venv-foreign
+FOREIGN_JS_STAMP := $(FOREIGN_JS)/node_modules/.installed
+FOREIGN_PY_STAMP := $(FOREIGN_VENV)/.installed
+
+$(FOREIGN_JS_STAMP): $(FOREIGN_JS)/package.json $(FOREIGN_JS)/package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "installing Debian's nodejs and npm for the foreign-client tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+	  || { echo "error: could not install npm (needs apt and root); jsforce tests cannot run" >&2; exit 1; }; }
+	cd $(FOREIGN_JS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(FOREIGN_PY_STAMP): tests/foreign_clients/aio/requirements.txt
+	@test -x $(FOREIGN_VENV)/bin/python || $(PYTHON) -m venv $(FOREIGN_VENV)
+	$(FOREIGN_VENV)/bin/pip install --quiet -r tests/foreign_clients/aio/requirements.txt
+	@touch $@
+
+foreign-clients: $(FOREIGN_JS_STAMP) $(FOREIGN_PY_STAMP)
+
 run: airflow-home
 	$(BIN)/python -m sales_connect_demo
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps foreign-clients
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
@@ -89,4 +111,4 @@ freeze: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_HOME) $(SALES_CONNECT_VAR)
+	rm -rf $(VENV) $(AIRFLOW_HOME) $(SALES_CONNECT_VAR) $(FOREIGN_VENV) $(FOREIGN_JS)/node_modules

@@ -21,6 +21,7 @@ from types import FrameType
 import uvicorn
 
 from sf_emulator.app import create_app
+from sf_emulator.header_case import CanonicalHeaderCase
 from sf_emulator.org import Emulator
 from sf_emulator.seed import SeedError, apply_seed, load_seed_argument, seed_base
 from sf_emulator.tls import ensure_tls_files
@@ -108,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         # Idle keep-alive TLS connections from clients hold a graceful shutdown open;
         # one second is plenty for an in-flight emulator request to finish.
-        config = uvicorn.Config(create_app(org), ssl_certfile=str(tls.server_cert), ssl_keyfile=str(tls.server_key),
-                                log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=1,
+        # h11, not httptools: only h11 sends header names in the case the app gives them (see header_case).
+        config = uvicorn.Config(CanonicalHeaderCase(create_app(org)), ssl_certfile=str(tls.server_cert),
+                                ssl_keyfile=str(tls.server_key), http="h11", log_level=args.log_level,
+                                lifespan="off", timeout_graceful_shutdown=1, server_header=False,
                                 date_header=False)  # the app stamps Date from the emulator's own clock
         # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; ending
         # with SystemExit(0) instead lets the state be closed and temporary files removed.

@@ -27,10 +27,12 @@ from fastapi import APIRouter, Depends, Request
 
 from sf_emulator.org import Emulator
 from sf_emulator.records import CallContext
+from sf_emulator.subrequests import is_charged
 from sf_emulator.wire import ApiError, not_found
 
-#: The versions `GET /services/data/` lists and the routes accept.
-SUPPORTED_VERSIONS = tuple(f"{v}.0" for v in range(31, 63))
+#: The versions `GET /services/data/` lists and the routes accept: Summer '14 (31.0) through the current
+#: release, Winter '27 (68.0), each with the same resource map, as a real org serves every version it still supports.
+SUPPORTED_VERSIONS = tuple(f"{v}.0" for v in range(31, 69))
 
 
 def emulator(request: Request) -> Emulator:
@@ -56,15 +58,16 @@ def client_name(header: str | None) -> str | None:
     return None
 
 
-def api_call(family: str) -> Callable[[Request, str], ApiCall]:
-    """A dependency that authenticates the request and counts it as one call of `family`."""
+def api_call(family: str, *, charge: bool = True) -> Callable[[Request, str], ApiCall]:
+    """A dependency that authenticates the request and counts it as one call of `family` (unless not `charge`)."""
 
     def dependency(request: Request, version: str) -> ApiCall:
         org = emulator(request)
         if version not in SUPPORTED_VERSIONS:
             raise not_found()
         user_id = org.sessions.user_for(request.headers.get("authorization"))
-        org.accounting.charge(family)
+        if charge and is_charged(request):
+            org.accounting.charge(family)
         return ApiCall(org, org.context(user_id, client_name(request.headers.get("sforce-call-options"))), version)
 
     return dependency

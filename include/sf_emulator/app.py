@@ -20,11 +20,27 @@ from starlette.routing import Match
 
 from sf_emulator.faults import RequestFault
 from sf_emulator.org import Emulator
-from sf_emulator.routers import auth, bulk2, collections, control, limits, query, sobjects, versions
+from sf_emulator.routers import (
+    auth,
+    bulk2,
+    collections,
+    collections_retrieve,
+    composite,
+    control,
+    identity,
+    limits,
+    query,
+    search,
+    soap,
+    sobjects,
+    versions,
+)
+from sf_emulator.subrequests import is_subrequest
 from sf_emulator.wire import ApiError, not_found
 
-ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router, bulk2.router,
-           auth.router, control.router)
+ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router,
+           collections_retrieve.router, composite.router, search.router, bulk2.router,
+           auth.router, soap.router, identity.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"
 # Salesforce refuses a request whose URI (path and query string, as sent: URL-encoded) is longer
@@ -63,7 +79,7 @@ def create_app(org: Emulator) -> FastAPI:
         if path.startswith(_SERVICES) and _uri_bytes(request) > MAX_URI_BYTES:
             response = ApiError(414, "URI_TOO_LONG",
                                 f"The request URI is longer than {MAX_URI_BYTES} bytes").response()
-        elif path.startswith(_SERVICES):
+        elif path.startswith(_SERVICES) and not is_subrequest(request):
             fault = org.faults.take(request.method, path)
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.delay_ms / 1000)

@@ -24,6 +24,7 @@ from sf_emulator.tasks import RECYCLE_BIN_RETENTION, archive_tasks, purge_recycl
 from sf_emulator.wire import parse_datetime, to_storage
 
 POD = "5e0000"
+REPLICATION_ID_LIMIT = 600_000
 
 
 class Emulator:
@@ -39,9 +40,16 @@ class Emulator:
             self.accounting.set_limit(api_limit)
         self.org_id = make_id("00D", POD, 1)
         self.sessions = Sessions(self.store, self.clock, self.org_id)
+<<<<<<< HEAD
         self.custom_fields = CustomFields(self.store)
         self.records = Records(self.store, self.faults, POD, self.custom_fields)
         self.queries = QueryEngine(self.store, POD, self.custom_fields)
+=======
+        self.records = Records(self.store, self.faults, POD)
+        self.queries = QueryEngine(self.store, POD)
+        #: getUpdated/getDeleted answer EXCEEDED_ID_LIMIT above this many ids (600,000 in Salesforce).
+        self.replication_id_limit = REPLICATION_ID_LIMIT
+>>>>>>> main
         #: https://127.0.0.1:<port>, set once the listening socket is bound.
         self.base_url = ""
         self.purge()
@@ -75,12 +83,25 @@ class Emulator:
     # -- background jobs ---------------------------------------------------------------------------------------
     def purge(self) -> None:
         """Empty the recycle bin of rows deleted more than 15 days ago (Salesforce does this continuously)."""
+        self.empty_recycle_bin(self.clock.now() - RECYCLE_BIN_RETENTION)
+
+    def empty_recycle_bin(self, before: datetime | None = None) -> int:
+        """Hard-delete recycle-bin rows deleted before ``before`` (default: all of them), as an
+        administrator's "Empty Recycle Bin" or Salesforce's early purge of a large delete log does.
+
+        ``deleted/`` then reports the last purged deletion as ``earliestDateAvailable``: deletions
+        before it are gone for good, and a replication client must resynchronise. Returns the
+        number of rows purged.
+        """
+        cutoff = before or self.clock.now() + timedelta(seconds=1)
         with self.store.transaction() as conn:
-            latest = purge_recycle_bin(conn, self.clock.now())
+            count, latest = purge_recycle_bin(conn, cutoff)
             if latest is not None:
+                # Never moves back: a purge under a clock set back cannot restore what was purged.
                 conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('last_purged_deletion', ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (latest,))
+                    " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)", (latest,))
+        return count
 
     def archive(self) -> int:
         """Run the activity archiver now; returns how many tasks it archived."""
@@ -125,6 +146,7 @@ class Emulator:
         self.accounting.set_limit(self.default_api_limit)
         self.faults.clear()
         self.queries.clear()
+        self.replication_id_limit = REPLICATION_ID_LIMIT
 
     def close(self) -> None:
         self.store.close()

@@ -32,8 +32,11 @@ class EmulatorProcess:
     """`python -m sf_emulator` on a free port of 127.0.0.1, stopped on exit (terminate, then kill)."""
 
     def __init__(self, state: str | Path = ":memory:", *, seed: str = "default", api_limit: int | None = None,
-                 port: int = 0, startup_timeout: float = 30.0, log_path: str | Path | None = None) -> None:
+                 port: int = 0, startup_timeout: float = 30.0, log_path: str | Path | None = None,
+                 hostnames: tuple[str, ...] = ()) -> None:
         self.state = str(state)
+        #: Extra names the TLS certificate covers (a client that insists on a `*.my.salesforce.com` URL).
+        self.hostnames = hostnames
         self.seed_arg = seed
         self.api_limit = api_limit
         self.port = port
@@ -56,6 +59,8 @@ class EmulatorProcess:
                    "--seed", self.seed_arg]
         if self.api_limit is not None:
             command += ["--api-limit", str(self.api_limit)]
+        for name in self.hostnames:
+            command += ["--hostname", name]
         log = self.log_path.open("ab")
         try:
             self._proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
@@ -207,6 +212,15 @@ class EmulatorProcess:
     def set_api_limit(self, daily_api_requests: int) -> dict:
         return self.control("POST", "limits", {"daily_api_requests": daily_api_requests})
 
+    def set_replication_id_limit(self, ids: int) -> dict:
+        """`updated/` and `deleted/` answer EXCEEDED_ID_LIMIT above `ids` matching ids (Salesforce: 600,000)."""
+        return self.control("POST", "limits", {"replication_ids": ids})
+
+    def empty_recycle_bin(self, before: datetime | None = None) -> int:
+        """Hard-delete the recycle bin's rows (deleted before `before`, default all); returns how many."""
+        body = {"before": before.isoformat()} if before is not None else {}
+        return self.control("POST", "empty-recycle-bin", body)["purged"]
+
     def seed(self, users: list[dict] | None = None, tasks: list[dict] | None = None,
              generate_tasks: dict | None = None) -> dict:
         """Add users/tasks (system fields allowed); returns `{"users": [ids], "tasks": [ids], "generated": n}`."""
@@ -260,6 +274,11 @@ class EmulatorProcess:
 
     def new_session(self, username: str | None = None) -> str:
         return self.control("POST", "sessions", {"username": username} if username else {})["session_id"]
+
+    def refresh_token(self, username: str | None = None) -> str:
+        """A refresh token for the user (default: the integration user), as the OAuth web-server flow hands out."""
+        body: dict[str, Any] = {"refresh_token": True, **({"username": username} if username else {})}
+        return self.control("POST", "sessions", body)["refresh_token"]
 
     def revoke_sessions(self, session_id: str | None = None) -> int:
         """Invalidate one session (or all of them, including the start-up session)."""

@@ -90,14 +90,17 @@ class QueryEngine:
         with self._store.transaction() as conn:
             return array("q", (r[0] for r in conn.execute(sql, [*compiled.params, *window_params])))
 
-    def more(self, locator_segment: str, *, all_rows: bool, batch_size: int, version: str) -> dict:
-        """Answer `GET query/<locator>-<position>` (or `queryAll/...`)."""
+    def more(self, locator_segment: str, *, batch_size: int, version: str) -> dict:
+        """Answer `GET query/<locator>-<position>` or `queryAll/...`.
+
+        The locator is the server-side cursor: it carries whether it was opened by `queryAll`,
+        and either resource continues it (jsforce always continues at `query/`, against real orgs too).
+        """
         locator, _, position_text = locator_segment.rpartition("-")
         with self._lock:
             self._expire_idle()
             cursor = self._cursors.get(locator)
-        if cursor is None or cursor.all_rows != all_rows or not position_text.isdigit() \
-                or int(position_text) >= len(cursor.rowids):
+        if cursor is None or not position_text.isdigit() or int(position_text) >= len(cursor.rowids):
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         cursor.last_used = time.monotonic()
         return self._page(cursor, int(position_text), batch_size, version)

@@ -2,7 +2,8 @@
 
 Salesforce's window rules: `start` must precede `end` by more than a minute,
 `updated` answers for the last 30 days and `deleted` for the last 15 (the
-recycle bin's retention), seconds are truncated, and `latestDateCovered` is
+recycle bin's retention, or less once the bin was emptied: `earliestDateAvailable`), more than
+600,000 matching ids is EXCEEDED_ID_LIMIT, seconds are truncated, and `latestDateCovered` is
 the end of the window actually covered (never past the server's now). Both are
 based on the server clock, which is what lets a sync poll without trusting its
 own clock.
@@ -18,7 +19,6 @@ from sf_emulator.wire import ApiError, parse_datetime, storage_to_wire, to_stora
 
 UPDATED_LOOKBACK = timedelta(days=30)
 DELETED_LOOKBACK = timedelta(days=15)
-MAX_IDS = 600_000
 
 
 def _window(start_text: str | None, end_text: str | None, now: datetime, lookback: timedelta
@@ -43,6 +43,15 @@ def _window(start_text: str | None, end_text: str | None, now: datetime, lookbac
     return start, end
 
 
+def _id_limit_checked(rows: list, limit: int) -> list:
+    """Salesforce refuses a window matching more than ``limit`` ids (600,000; lowered for tests through
+    the control plane) rather than answering part of it."""
+    if len(rows) > limit:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       f"More than {limit} ids match; choose start and end dates that are closer together")
+    return rows
+
+
 def _ceil_minute(moment: datetime) -> datetime:
     """Round up to the minute: reporting an earlier time would claim purged deletions are still there."""
     floor = moment.replace(second=0, microsecond=0)
@@ -55,12 +64,10 @@ def get_updated(org: Emulator, schema: ObjectSchema, start: str | None, end: str
     live = " AND IsDeleted = 0" if schema.field("IsDeleted") else ""
     rows = org.store.read(
         f"SELECT Id FROM {schema.table} WHERE SystemModstamp >= ? AND SystemModstamp < ?{live}"  # noqa: S608
-        f" ORDER BY SystemModstamp LIMIT {MAX_IDS + 1}",
+        f" ORDER BY SystemModstamp LIMIT {org.replication_id_limit + 1}",
         (to_storage(lo), to_storage(hi)),
     )
-    if len(rows) > MAX_IDS:
-        raise ApiError(400, "EXCEEDED_ID_LIMIT",
-                       f"More than {MAX_IDS} ids match; choose start and end dates that are closer together")
+    _id_limit_checked(rows, org.replication_id_limit)
     return {"ids": [r["Id"] for r in rows], "latestDateCovered": to_wire(hi)}
 
 
@@ -69,14 +76,12 @@ def get_deleted(org: Emulator, schema: ObjectSchema, start: str | None, end: str
     lo, hi = _window(start, end, org.clock.now(), DELETED_LOOKBACK)
     records = []
     if schema.field("IsDeleted"):
-        rows = org.store.read(
+        rows = _id_limit_checked(org.store.read(
             f"SELECT Id, emu_deleted_at FROM {schema.table} WHERE IsDeleted = 1"  # noqa: S608
-            f" AND emu_deleted_at >= ? AND emu_deleted_at < ? ORDER BY emu_deleted_at LIMIT {MAX_IDS + 1}",
+            f" AND emu_deleted_at >= ? AND emu_deleted_at < ?"
+            f" ORDER BY emu_deleted_at LIMIT {org.replication_id_limit + 1}",
             (to_storage(lo), to_storage(hi)),
-        )
-        if len(rows) > MAX_IDS:
-            raise ApiError(400, "EXCEEDED_ID_LIMIT",
-                           f"More than {MAX_IDS} ids match; choose start and end dates that are closer together")
+        ), org.replication_id_limit)
         records = [{"id": r["Id"], "deletedDate": storage_to_wire(r["emu_deleted_at"])} for r in rows]
     return {
         "deletedRecords": records,

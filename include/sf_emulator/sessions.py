@@ -1,4 +1,4 @@
-"""Session ids: issued at start, by OAuth/SOAP logins and by the control plane.
+"""Session ids and OAuth refresh tokens: issued at start, by OAuth/SOAP logins and by the control plane.
 
 A session id maps to the User the calls run as (the default owner and the
 CreatedById/LastModifiedById of what it writes). Sessions are stored in SQLite
@@ -59,18 +59,44 @@ class Sessions:
             raise invalid_session()
         return user_id
 
-    def revoke(self, token: str) -> int:
-        """Invalidate one session; returns 1 if it existed, else 0."""
+    def issue_refresh_token(self, user_id: str) -> str:
+        """A refresh token for `user_id`: what the web-server flow hands an app the user approved."""
+        token = f"5Aep861{secrets.token_urlsafe(64)}"
         with self._store.transaction() as conn:
-            count = conn.execute("DELETE FROM session WHERE token = ?", (token,)).rowcount
+            conn.execute("INSERT INTO refresh_token (token, user_id, issued_at) VALUES (?, ?, ?)",
+                         (token, user_id, to_storage(self._clock.now())))
+        return token
+
+    def refresh(self, refresh_token: str) -> tuple[str, str] | None:
+        """A new session (access token, user id) for a valid refresh token; None for an unknown or revoked one."""
+        rows = self._store.read("SELECT user_id FROM refresh_token WHERE token = ?", (refresh_token,))
+        if not rows:
+            return None
+        access_token = self.issue(rows[0]["user_id"])
+        with self._store.transaction() as conn:
+            conn.execute("INSERT INTO refreshed_session (access_token, refresh_token) VALUES (?, ?)",
+                         (access_token, refresh_token))
+        return access_token, rows[0]["user_id"]
+
+    def revoke(self, token: str) -> int:
+        """Invalidate a session, or a refresh token and every session it issued; returns how many went."""
+        with self._store.transaction() as conn:
+            issued = [r[0] for r in conn.execute(
+                "SELECT access_token FROM refreshed_session WHERE refresh_token = ?", (token,))]
+            count = conn.execute("DELETE FROM refresh_token WHERE token = ?", (token,)).rowcount
+            conn.execute("DELETE FROM refreshed_session WHERE refresh_token = ? OR access_token = ?", (token, token))
+            for access_token in [token, *issued]:
+                count += conn.execute("DELETE FROM session WHERE token = ?", (access_token,)).rowcount
         with self._lock:
-            self._cache.pop(token, None)
+            for access_token in [token, *issued]:
+                self._cache.pop(access_token, None)
         return count
 
     def revoke_all(self) -> int:
         """Invalidate every session (what an admin's 'expire all sessions' does); returns how many."""
         with self._store.transaction() as conn:
             count = conn.execute("DELETE FROM session").rowcount
+            conn.execute("DELETE FROM refreshed_session")
         with self._lock:
             self._cache.clear()
         return count

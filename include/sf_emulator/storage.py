@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sf_emulator.schema import OBJECTS, TASK, USER, ObjectSchema
@@ -43,6 +44,9 @@ _INDEXES = (
 _BOOKKEEPING = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS session (token TEXT PRIMARY KEY, user_id TEXT NOT NULL, issued_at TEXT NOT NULL)",
+    # OAuth refresh tokens (a user's approval of the connected app), and which access tokens each one issued.
+    "CREATE TABLE IF NOT EXISTS refresh_token (token TEXT PRIMARY KEY, user_id TEXT NOT NULL, issued_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS refreshed_session (access_token TEXT PRIMARY KEY, refresh_token TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS api_call (minute TEXT NOT NULL, family TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (minute, family))",
 )
@@ -56,12 +60,41 @@ def _create_table_sql(schema: ObjectSchema) -> str:
     return f"CREATE TABLE IF NOT EXISTS {schema.table} ({', '.join(columns)})"
 
 
+#: Set while one request holds the store across the subrequests it dispatches (a Composite call with
+#: allOrNone): those subrequests run on other threads but share its transaction instead of waiting for it.
+_holder: ContextVar[object | None] = ContextVar("sf_emulator_store_holder", default=None)
+
+
+class _HolderLock:
+    """A re-entrant lock owned by the context's holder token when one is set, else by the thread."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._owner: object | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = _holder.get() or threading.get_ident()
+        with self._free:
+            while self._owner is not None and self._owner != me:
+                self._free.wait()
+            self._owner = me
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._free:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._free.notify_all()
+
+
 class Store:
     """The org's SQLite database (a file, or ':memory:')."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._lock = threading.RLock()
+        self._lock = _HolderLock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         if self.path != ":memory:":
@@ -96,6 +129,20 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def held(self) -> Iterator[sqlite3.Connection]:
+        """One transaction shared by everything this context runs, on any thread, until it ends.
+
+        Code that runs in the context (and threads started from it, which copy the context) enters
+        the store as its holder; anything else waits. Raising inside rolls all of it back.
+        """
+        reset = _holder.set(object())
+        try:
+            with self.transaction() as conn:
+                yield conn
+        finally:
+            _holder.reset(reset)
 
     def read(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
         """Run one read-only statement under the lock."""

@@ -50,17 +50,17 @@ def archive_tasks(conn: sqlite3.Connection, now: datetime) -> int:
     ).rowcount
 
 
-def purge_recycle_bin(conn: sqlite3.Connection, now: datetime) -> str | None:
-    """Physically remove tasks deleted more than 15 days ago.
+def purge_recycle_bin(conn: sqlite3.Connection, cutoff: datetime) -> tuple[int, str | None]:
+    """Physically remove tasks deleted before ``cutoff`` (now - 15 days for Salesforce's own purge;
+    later when an administrator empties the recycle bin).
 
-    Returns the latest deletion time purged (storage text), or None if nothing
-    was purged: `deleted/` reports it as `earliestDateAvailable`.
+    Returns how many rows were purged and the latest deletion time purged (storage text, None if
+    nothing was): `deleted/` reports that time as `earliestDateAvailable`.
     """
-    cutoff = to_storage(now - RECYCLE_BIN_RETENTION)
+    stamp = to_storage(cutoff)
     latest = conn.execute(
-        "SELECT MAX(emu_deleted_at) AS latest FROM task WHERE IsDeleted = 1 AND emu_deleted_at < ?", (cutoff,)
+        "SELECT MAX(emu_deleted_at) AS latest FROM task WHERE IsDeleted = 1 AND emu_deleted_at < ?", (stamp,)
     ).fetchone()["latest"]
     if latest is None:
-        return None
-    conn.execute("DELETE FROM task WHERE IsDeleted = 1 AND emu_deleted_at < ?", (cutoff,))
-    return latest
+        return 0, None
+    return conn.execute("DELETE FROM task WHERE IsDeleted = 1 AND emu_deleted_at < ?", (stamp,)).rowcount, latest

@@ -176,12 +176,17 @@ def deleted_frame(deleted: dict[str, dt.datetime]) -> pd.DataFrame:
 
 
 def missing_ids(gateway: SalesforceGateway, sf_ids: Sequence[str]) -> dict[str, dt.datetime | None]:
-    """Reconciliation (SPEC §5): linked ids Salesforce no longer has, found with id-batch queries."""
-    existing: set[str] = set()
+    """Reconciliation (SPEC §5): linked ids Salesforce no longer has, found with id-batch queries.
+
+    Asked through ``queryAll``: ``query`` hides archived activities (closed, due over a year ago),
+    which still exist and must stay. A row ``queryAll`` answers with ``IsDeleted`` is in the recycle
+    bin (deleted); an id it does not answer at all was purged from it.
+    """
+    live: set[str] = set()
     for query in soql.existence_queries(sf_ids):
-        for page in gateway.query_pages(query):
-            existing.update(r["Id"] for r in page)
-    return {sf_id: None for sf_id in sf_ids if sf_id not in existing}
+        for page in gateway.query_pages(query, include_deleted=True):
+            live.update(r["Id"] for r in page if not r["IsDeleted"])
+    return {sf_id: None for sf_id in sf_ids if sf_id not in live}
 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -27,9 +27,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sales_connect.models import CHANGED_BY_SYNC, Task, TaskLink
+<<<<<<< HEAD
 from task_sync import external_ids, ledger
 from task_sync.diff import DirectionPlan, SyncPlan
+=======
+from task_sync import ledger
+from task_sync.diff import SC_TO_SF_COLUMNS, DirectionPlan, SyncPlan
+>>>>>>> main
 from task_sync.fields import EXTERNAL_ID_FIELD
+from task_sync.restores import Adoption, adopt, redelete, refused_conflict
 from task_sync.runfiles import records
 from task_sync.salesforce import RecordResult, SalesforceGateway
 from task_sync.write_guard import WriteGuard
@@ -63,15 +69,22 @@ class LoadCounts:
 
 def apply_to_sales_connect(
     session: Session, plan: SyncPlan, *, run_id: int | None, now: dt.datetime, counts: LoadCounts
-) -> None:
+) -> SyncPlan:
     """Write the Salesforce side's changes, the echo refreshes, conflicts and quarantined records.
 
     Works in bulk: the tasks and links a phase touches are read with one query per chunk and
     written with one flush, so the change counter is drawn once per phase, not once per task.
+    Returns the plan for Salesforce: ``plan`` plus the deletion of every restored record whose
+    Sales Connect row the rep had deleted (``restores``: their deletion wins).
     """
     direction = plan.sf_to_sc
     counts.written[SF_TO_SC]["delete"] += _remove_tasks(session, records(direction.deletions), now)
-    counts.written[SF_TO_SC]["create"] += _import_tasks(session, records(direction.creates), now)
+    imported, refused = _import_tasks(session, records(direction.creates), now)
+    counts.written[SF_TO_SC]["create"] += imported
+    for row, task in refused:
+        ledger.record_conflict(session, run_id=run_id, now=now,
+                               **refused_conflict(row, task, when=_when(row.get("sf_modstamp"))))
+        counts.conflicts += 1
     for kind, frame in (("update", direction.updates), ("complete", direction.completions)):
         rows = records(frame)
         written = _edit_tasks(session, rows, now)
@@ -98,6 +111,16 @@ def apply_to_sales_connect(
         )
         counts.errors += 1
     session.flush()
+    return _with_redeletions(plan, [redelete(row, task) for row, task in refused])
+
+
+def _with_redeletions(plan: SyncPlan, rows: list[dict[str, Any]]) -> SyncPlan:
+    if not rows:
+        return plan
+    out = plan.sc_to_sf
+    extra = pd.DataFrame(rows).reindex(columns=list(SC_TO_SF_COLUMNS)).astype(object)
+    deletions = pd.concat([out.deletions, extra], ignore_index=True) if len(out.deletions) else extra
+    return replace(plan, sc_to_sf=DirectionPlan(out.creates, out.updates, out.completions, deletions))
 
 
 def _by_key(session: Session, column: Any, keys: list[Any]) -> dict[int, Any]:
@@ -129,8 +152,12 @@ def _linked_sf_ids(session: Session, sf_ids: list[Any]) -> set[str]:
 
 
 def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
-    """Tombstone tasks Salesforce deleted (or moved to another owner) and drop their links."""
+    """Tombstone tasks Salesforce deleted (or moved to another owner) and drop their links.
+
+    A task the rep deleted while Salesforce moved it away becomes the sync's tombstone: their
+    deletion lost to the owner change, so the task is theirs again if the record comes back."""
     ids = [r["task_id"] for r in rows]
+    moved_away = {_int(r["task_id"]) for r in rows if r.get("reason") == "owner_changed"}
     tasks, links = _tasks(session, ids), _links(session, ids)
     for link in links.values():
         session.delete(link)
@@ -138,17 +165,30 @@ def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
     removed = 0
     for task_id in {_int(i) for i in ids}:
         task = tasks.get(task_id)
-        if task is not None and task.deleted_at is None:
+        if task is None:
+            continue
+        if task.deleted_at is None:
             task.deleted_at = now
             task.changed_by = CHANGED_BY_SYNC
             removed += 1
+        elif task_id in moved_away and task.changed_by != CHANGED_BY_SYNC:
+            task.changed_by = CHANGED_BY_SYNC
     session.flush()
     return removed
 
 
+<<<<<<< HEAD
 def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
     """Salesforce tasks new to Sales Connect, or ones we pushed whose link write was lost (adopted:
     only a task with an unsettled create of ours, see ``external_ids``).
+=======
+def _import_tasks(
+    session: Session, rows: list[dict[str, Any]], now: dt.datetime
+) -> tuple[int, list[tuple[dict[str, Any], Task]]]:
+    """Salesforce tasks new to Sales Connect, or ones we pushed (adopted by their row: the link write
+    was lost, or the record came back, see ``restores``). Returns how many were placed, and the
+    restored records refused because the rep had deleted their row.
+>>>>>>> main
 
     A Salesforce id linked since the diff was made was imported by an earlier attempt of this
     load that committed its Sales Connect side and then died (a lost worker; Airflow retries the
@@ -164,11 +204,15 @@ def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
     adoptable = _tasks(session, list(claimed))
     external_ids.settled(session, list(claimed))
     placed: list[tuple[dict[str, Any], Task]] = []
+    refused: list[tuple[dict[str, Any], Task]] = []
     for row in rows:
         task = adoptable.get(int(row["sales_connect_id"])) if _is_int(row.get("sales_connect_id")) else None
         if task is None or task.user_id != int(row["user_id"]):
             task = Task(user_id=int(row["user_id"]), created_at=now)
             session.add(task)
+        elif adopt(task) is Adoption.REFUSED:
+            refused.append((row, task))
+            continue
         _assign(task, row["sc_fields"])
         task.changed_by = CHANGED_BY_SYNC
         placed.append((row, task))
@@ -181,7 +225,7 @@ def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
             session.add(link)
         _store_agreement(link, row, sc_seq=task.change_seq, now=now)
     session.flush()
-    return len(placed)
+    return len(placed), refused
 
 
 def _edit_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
@@ -311,8 +355,8 @@ def apply_to_salesforce(
     if checked is not None and checked.replan is not None:
         log.info("%d record(s) changed in Salesforce since the diff read them: planned again", len(checked.held))
         with session_factory() as session:
-            apply_to_sales_connect(session, checked.replan, run_id=run_id, now=now, counts=counts)
-        _push_changes(gateway, session_factory, checked.replan.sc_to_sf, run_id=run_id, now=now, counts=counts,
+            replan = apply_to_sales_connect(session, checked.replan, run_id=run_id, now=now, counts=counts)
+        _push_changes(gateway, session_factory, replan.sc_to_sf, run_id=run_id, now=now, counts=counts,
                       bulk_threshold=bulk_threshold)
 
 

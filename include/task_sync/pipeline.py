@@ -49,7 +49,11 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
+<<<<<<< HEAD
 from task_sync import external_ids, extract, ledger, load, preflight, soql
+=======
+from task_sync import deletion_gap, extract, ledger, load, soql
+>>>>>>> main
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
@@ -207,6 +211,7 @@ def _plan_shards(
     shards, deletions = _shard_windows(run, users, watermarks, server_now, overrides)
 
     removed = gateway.deleted(deletions["start"], server_now) if deletions["start"] else None
+    shards, reconciliation = deletion_gap.reconcile_lost_deletions(shards, removed)
     deleted_path = write_frame(folder / "deleted.parquet", extract.deleted_frame(removed.deleted if removed else {}))
     # Shards read by owner, so a linked task handed to someone the sync does not serve never comes
     # back from their queries: one getUpdated for the run names every changed id, whoever owns it.
@@ -222,6 +227,7 @@ def _plan_shards(
         "server_now": server_now.isoformat(),
         "deleted_path": deleted_path,
         "deleted_until": (removed.latest_covered or server_now).isoformat() if removed else None,
+        "reconciliation": reconciliation,
         "shards": [{**s, "run_id": run_id, "server_now": server_now.isoformat(), "deleted_path": deleted_path,
                     "updated_path": updated_path, "external_id_namespace": namespace} for s in shards],
         "api_calls": gateway.calls,
@@ -250,6 +256,7 @@ def _shard_windows(
     deleted_start: list[dt.datetime] = []
     planned: list[dict[str, Any]] = []
     for shard in shards:
+        own_deleted_from = len(deleted_start)  # this shard's deletion window starts follow
         members = [by_id[i] for i in shard.user_ids]
         fresh = [u for u in members if u.initial_sync_done_at is None or u.id in overrides]
         reconcile = run.full_reconcile
@@ -297,6 +304,8 @@ def _shard_windows(
             "sf_start": start.isoformat(),
             "sc_after": sc_after,
             "reconcile": reconcile,
+            "deleted_from": min(deleted_start[own_deleted_from:]).isoformat()
+            if deleted_start[own_deleted_from:] else None,
             "preview": run.preview_enable,
             "enabled_overrides": {str(k): v.isoformat() for k, v in overrides.items() if k in shard.user_ids},
         })
@@ -465,7 +474,7 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     counts = load.LoadCounts()
     run_id = int(diffed["run_id"])
     with store.session(changed_by="sync") as session:
-        load.apply_to_sales_connect(session, plan, run_id=run_id, now=now, counts=counts)
+        plan = load.apply_to_sales_connect(session, plan, run_id=run_id, now=now, counts=counts)
         load.resolved_imports(session, plan, now)
     gateway = run.gateway()
     status, message = "success", None
@@ -571,6 +580,8 @@ def report(
         totals["deferred"] += int(written.get("deferred", 0))
     if previews:
         totals["preview"] = _merge_previews(previews)
+    if run_plan.get("reconciliation"):
+        totals["reconciliation"] = run_plan["reconciliation"]
     api_calls = int(run_plan.get("api_calls", 0)) + sum(int(s.get("api_calls", 0)) for s in shards)
     expected = len(run_plan.get("shards", []))
     failed = [s for s in shards if s.get("status") not in ("success", "dry_run")]

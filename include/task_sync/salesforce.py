@@ -12,6 +12,8 @@ The sync never talks to ``simple-salesforce`` directly; it goes through
 - renews an expired session once through its connector and carries on,
 - turns ``REQUEST_LIMIT_EXCEEDED`` into :class:`ApiLimitExceeded`, so a run
   can stop cleanly with what it did recorded,
+- asks a ``getUpdated``/``getDeleted`` window Salesforce refuses as too many ids
+  (``EXCEEDED_ID_LIMIT``) in halves until it answers (``id_limit``),
 - writes in sObject Collections of at most 200 records with
   ``allOrNone=false`` and returns one :class:`RecordResult` per record, so
   one refused record never blocks the others (SPEC §7).
@@ -39,6 +41,8 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
+
+from task_sync.id_limit import IdLimitExceeded, ask_in_pieces
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +212,8 @@ class SalesforceGateway:
                 raise
             except (SalesforceGeneralError, SalesforceMalformedRequest, requests.ConnectionError,
                     requests.Timeout) as exc:
+                if _error_code(exc) == "EXCEEDED_ID_LIMIT":  # type: ignore[arg-type]
+                    raise IdLimitExceeded(_error_message(exc)) from exc
                 if not _is_transient(exc) or attempt == self._retry.attempts - 1:
                     if _is_transient(exc):
                         raise SalesforceUnavailable(
@@ -242,7 +248,16 @@ class SalesforceGateway:
         return int(self._call(lambda sf: sf.query(soql))["totalSize"])
 
     def deleted(self, start: dt.datetime, end: dt.datetime) -> DeletedWindow:
-        """Task ids deleted between start and end (``getDeleted``; Salesforce keeps 15 days)."""
+        """Task ids deleted between start and end (``getDeleted``; Salesforce keeps 15 days). A window
+        with more than Salesforce's id limit is asked in pieces (``id_limit``)."""
+        answers = ask_in_pieces(self._deleted, start, end, what="getDeleted")
+        return DeletedWindow(
+            deleted={k: v for a in answers for k, v in a.deleted.items()},
+            earliest_available=max((a.earliest_available for a in answers if a.earliest_available), default=None),
+            latest_covered=answers[-1].latest_covered,
+        )
+
+    def _deleted(self, start: dt.datetime, end: dt.datetime) -> DeletedWindow:
         answer = self._call(
             lambda sf: sf.Task.deleted(start, end, headers={"Sforce-Call-Options": f"client={CLIENT_NAME}"})
         )
@@ -254,24 +269,16 @@ class SalesforceGateway:
 
     def updated(self, start: dt.datetime, end: dt.datetime) -> list[str]:
         """Ids of Tasks changed between start and end, whoever owns them (``getUpdated``; 30 days;
-        Salesforce answers whole minutes, so the current minute comes in the next window)."""
+        Salesforce answers whole minutes, so the current minute comes in the next window). A window
+        with more than Salesforce's id limit is asked in pieces (``id_limit``)."""
+        pieces = ask_in_pieces(self._updated, start, end, what="getUpdated")
+        return list(dict.fromkeys(i for piece in pieces for i in piece))
+
+    def _updated(self, start: dt.datetime, end: dt.datetime) -> list[str]:
         answer = self._call(
             lambda sf: sf.Task.updated(start, end, headers={"Sforce-Call-Options": f"client={CLIENT_NAME}"})
         )
         return list(answer.get("ids", []))
-
-    def existing_ids(self, ids: Sequence[str], *, batch: int = 800) -> set[str]:
-        """The subset of ``ids`` that still exist (not deleted) in Salesforce.
-
-        Batches keep each SOQL statement far below its 100,000-character limit.
-        """
-        found: set[str] = set()
-        for start in range(0, len(ids), batch):
-            chunk = ids[start : start + batch]
-            in_list = ",".join(f"'{_checked_id(i)}'" for i in chunk)
-            for page in self.query_pages(f"SELECT Id FROM Task WHERE Id IN ({in_list})"):  # noqa: S608 - ids validated
-                found.update(r["Id"] for r in page)
-        return found
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -401,12 +408,6 @@ def _csv_rows(text: str | None) -> list[dict[str, str]]:
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _checked_id(value: str) -> str:
-    if len(value) not in (15, 18) or not value.isalnum():
-        raise ValueError(f"not a Salesforce id: {value!r}")
-    return value
 
 
 def _error_body(exc: SalesforceError) -> dict[str, Any]:

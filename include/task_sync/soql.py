@@ -139,9 +139,10 @@ def older_count_queries(owner_ids: Iterable[str], before: dt.datetime) -> list[s
 
 
 def existence_queries(sf_ids: Iterable[str], batch: int = EXISTENCE_BATCH) -> list[str]:
-    """Reconciliation: which of these Task ids still exist (send to ``query``, not ``queryAll``,
-    so recycle-bin rows count as gone). Ids answered by no query are deleted (or purged)."""
+    """Reconciliation: which of these Task ids still exist. Send to ``queryAll``, not ``query``:
+    ``query`` hides archived activities, which exist; recycle-bin rows come back with
+    ``IsDeleted = true`` and count as gone, as do ids answered by no query (purged)."""
     return [
-        f"SELECT Id FROM Task WHERE Id IN ({_in_list(pack)})"  # noqa: S608 -- every value is escaped
+        f"SELECT Id, IsDeleted FROM Task WHERE Id IN ({_in_list(pack)})"  # noqa: S608 -- every value is escaped
         for pack in pack_ids(sf_ids, SOQL_MAX_CHARS // 2, max_items=batch)
     ]

@@ -87,6 +87,10 @@ class SyncHarness:
         with self.store.session() as s:
             repo.set_sync_enabled(s, user_id, False, at or now())
 
+    def owner_of(self, index: int) -> str:
+        """The Salesforce user id of the emulator's ``index``-th rep (whether or not a Sales Connect user maps it)."""
+        return self._owner_by_username[REP_USERNAMES[index]]
+
     # -- Salesforce side ------------------------------------------------------------------------
 
     def sf_seed(self, owner: str, subject: str, *, modified: dt.datetime | None = None,
@@ -112,7 +116,8 @@ class SyncHarness:
 
     def sf_row(self, sf_id: str) -> dict[str, Any] | None:
         """A task through ``queryAll`` (the recycle bin included): ``IsDeleted`` tells where it is."""
-        soql = f"SELECT Id, IsDeleted, OwnerId, Subject, Status FROM Task WHERE Id = '{sf_id}'"
+        soql = ("SELECT Id, IsDeleted, OwnerId, Subject, Status, ActivityDate, Sales_Connect_Id__c FROM Task "
+                f"WHERE Id = '{sf_id}'")
         rows = self.sf.query_all(soql, include_deleted=True)["records"]
         return dict(rows[0]) if rows else None
 

@@ -97,6 +97,44 @@ def test_recycle_bin_is_purged_after_15_days(emu: EmulatorProcess, sf: Salesforc
     assert sf.Task.deleted(T0, T0 + timedelta(hours=1))["earliestDateAvailable"] == "2024-05-10T12:16:00.000+0000"
 
 
+def test_emptying_the_recycle_bin_purges_it_and_moves_earliest_date_available(
+    emu: EmulatorProcess, sf: Salesforce
+) -> None:
+    kept, gone, _ = _history(emu, sf)
+    emu.set_clock(T0 + timedelta(minutes=30))
+    sf.Task.delete(kept)  # deleted 12:30, after the cut-off below: stays in the bin
+    emu.set_clock(T0 + timedelta(minutes=35))
+    answer = emu.control("POST", "empty-recycle-bin", {"before": (T0 + timedelta(minutes=20)).isoformat()})
+    assert answer == {"purged": 1, "earliest_date_available": "2024-05-10T12:15:01.000+0000"}
+    assert gone not in {r["Id"] for r in sf.query_all("SELECT Id FROM Task", include_deleted=True)["records"]}
+    result = sf.Task.deleted(T0, T0 + timedelta(hours=1))
+    # Deletions up to the last one purged are gone for good; a replication client must resync.
+    assert result["earliestDateAvailable"] == "2024-05-10T12:16:00.000+0000"
+    assert [r["id"] for r in result["deletedRecords"]] == [kept]
+    assert emu.empty_recycle_bin() == 1  # everything left in the bin
+    assert sf.Task.deleted(T0, T0 + timedelta(hours=1))["earliestDateAvailable"] == "2024-05-10T12:31:00.000+0000"
+
+
+@pytest.mark.parametrize("resource", ["updated", "deleted"])
+def test_more_ids_than_the_replication_limit_is_exceeded_id_limit(
+    emu: EmulatorProcess, sf: Salesforce, resource: str
+) -> None:
+    emu.set_clock(T0)
+    ids = [sf.Task.create({"Subject": f"t{n}"})["id"] for n in range(3)]
+    for task_id in ids if resource == "deleted" else ():
+        sf.Task.delete(task_id)
+    emu.set_clock(T0 + timedelta(minutes=5))
+    call = sf.Task.updated if resource == "updated" else sf.Task.deleted
+    assert emu.set_replication_id_limit(3)["replication_ids"] == 3
+    assert len(call(T0, T0 + timedelta(minutes=5))[{"updated": "ids", "deleted": "deletedRecords"}[resource]]) == 3
+    emu.set_replication_id_limit(2)
+    with pytest.raises(SalesforceMalformedRequest) as info:
+        call(T0, T0 + timedelta(minutes=5))
+    assert info.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    emu.reset()
+    assert emu.control("GET", "limits")["replication_ids"] == 600_000
+
+
 def test_archiver_hides_old_closed_tasks_from_query_only(emu: EmulatorProcess, sf: Salesforce) -> None:
     emu.set_clock(T0)
     old_closed = sf.Task.create({"Subject": "old", "Status": "Completed", "ActivityDate": "2023-05-01"})["id"]

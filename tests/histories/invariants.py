@@ -14,6 +14,7 @@ from typing import Any
 from model import Model, TaskModel, canonical_sc, canonical_sf
 from world import World
 
+from sales_connect.models import CHANGED_BY_SYNC
 from task_sync.salesforce import CLIENT_NAME
 
 COMPARED = ("subject", "description", "due_date", "status", "priority", "task_type")
@@ -62,8 +63,10 @@ class RunSnapshot:
 
 
 def check_run(world: World, model: Model, before: RunSnapshot, history: Any, *, kind: str,
-              clean: bool) -> list[Violation]:
-    """After any run: duplicates, pre-existing pushes, writes while off, writes onto others' records, cost."""
+              clean: bool, edited_during: frozenset[int] = frozenset()) -> list[Violation]:
+    """After any run: duplicates, pre-existing pushes, writes while off, writes onto others' records, cost.
+
+    ``edited_during``: Sales Connect rows a rep changed while the run loaded (their change, not the run's)."""
     sc_rows, sf_rows = world.sc_rows(), world.sf_rows()
     out = _duplicates(sc_rows, sf_rows) + _preexisting_pushed(model, sf_rows)
     owner_of_user = {r.user_id: r.owner_id for r in model.reps}
@@ -71,7 +74,8 @@ def check_run(world: World, model: Model, before: RunSnapshot, history: Any, *, 
                     and before.sf.get(r["Id"], {}).get("SystemModstamp") != r["SystemModstamp"]]
     for row in sc_rows:
         was = before.sc.get(row.id)
-        if row.user_id in before.off_users and was is not None and was[:2] != (row.version, row.deleted_at):
+        if (row.user_id in before.off_users and row.id not in edited_during and was is not None
+                and was[:2] != (row.version, row.deleted_at)):
             out.append(Violation("changed_while_off", f"SC task {row.id} of user {row.user_id} changed by a run"))
     for row in sync_written:
         prior = before.sf.get(row["Id"])
@@ -84,7 +88,28 @@ def check_run(world: World, model: Model, before: RunSnapshot, history: Any, *, 
                                  f"SF task {row['Id']} (owner {prior['OwnerId']}) written for SC task {sc_task} "
                                  f"of user {owner_then}"))
     if history is not None and clean and history.status in ("success", "partial"):
-        out += _cost(world, history, kind)
+        out += _cost(world, history, kind) + _counts(before, sc_rows, sf_rows, history, kind)
+    return out
+
+
+def _counts(before: RunSnapshot, sc_rows: list[Any], sf_rows: list[dict[str, Any]], history: Any,
+            kind: str) -> list[Violation]:
+    """The history's counts are what the run moved: Salesforce records the sync wrote, Sales Connect
+    rows the sync changed (a dry run moves nothing and counts what it would have moved)."""
+    if kind == "dry_run":
+        return []
+    moved = {
+        "sc_to_sf": sum(r.get("LastWriteClient") == CLIENT_NAME
+                        and before.sf.get(r["Id"], {}).get("SystemModstamp") != r["SystemModstamp"] for r in sf_rows),
+        "sf_to_sc": sum(t.changed_by == CHANGED_BY_SYNC and before.sc.get(t.id, (None, None))[:2]
+                        != (t.version, t.deleted_at) for t in sc_rows),
+    }
+    out = []
+    for direction, n in moved.items():
+        said = sum(history.counts[direction].values())
+        if said != n:
+            out.append(Violation("history_counts", f"{kind} run {history.dag_run_id} moved {n} {direction}, "
+                                                   f"history says {said} {history.counts[direction]}"))
     return out
 
 
@@ -177,7 +202,8 @@ def _check_task(model: Model, task: TaskModel, sc_by_id: dict, sf_by_id: dict, l
         return out
     either = bool({str(task.sc_id), str(sc.id), sf_id} & conflicted)
     for f in COMPARED:
-        allowed = {task.last_values("sc").get(f), task.last_values("sf").get(f)} if either else {task.last_value(f)}
+        allowed = ({task.last_values("sc").get(f), task.last_values("sf").get(f)} | task.agreed_before_last_write(f)
+                   if either else {task.last_value(f)})
         if f in {k for w in task.writes for k in w.values} and have_sf[f] not in allowed:
             out.append(Violation("lost_update", f"{name} {f} is {have_sf[f]!r}, expected {sorted(map(str, allowed))}"))
     return out

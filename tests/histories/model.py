@@ -74,6 +74,15 @@ class TaskModel:
     restored: bool = False
     moved: bool = False  # reassigned in Salesforce at least once
     archived: bool = False
+    # After each run, the fields both sides held equal: (run step, values). A side that did not write a
+    # field since still holds that value, and a conflict's winner carries it in its whole record.
+    agreed: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def agreed_before_last_write(self, name: str) -> set[Any]:
+        """The value both sides agreed on for ``name`` after the last run before its last write (or nothing)."""
+        last = max((w.step for w in self.writes if name in w.values), default=None)
+        earlier = [values for step, values in self.agreed if last is None or step < last]
+        return {earlier[-1][name]} if earlier and name in earlier[-1] else set()
 
     def last_values(self, side: str) -> dict[str, Any]:
         values: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator import Step
-from invariants import RunSnapshot, Violation, check_converged, check_run
+from invariants import RunSnapshot, Violation, check_converged, check_run, sc_values, sf_values
 from model import Model, RepModel, TaskModel, Write, canonical_sc, canonical_sf
 from world import World
 
@@ -233,19 +233,41 @@ class Player:
         user_ids = tuple(self.model.reps[r].user_id for r in reps or () if r < len(self.model.reps))
         before = RunSnapshot.take(self.world, self.model)
         self.world.emu.reset_counters()
+        edited_during: set[int] = set()
+
         def during_load() -> None:
             for nested in during or ():
-                getattr(self, f"_do_{nested['kind']}")(step, **nested["args"])
+                task = self._task(nested["args"])
+                row = self._sc_row(task) if task and nested["kind"] == "sc_act" else None
+                if getattr(self, f"_do_{nested['kind']}")(step, **nested["args"]) and row is not None:
+                    edited_during.add(row.id)
 
         history = self.world.run(kind, user_ids=user_ids, stop_after=stop_after, kill_load=kill_load,
                                  during_load=during_load if during else None)
         clean = not (self.armed or stop_after or kill_load or during)  # nothing else spent calls meanwhile
-        self._last_run_violations = check_run(self.world, self.model, before, history, kind=kind, clean=clean)
+        self._last_run_violations = check_run(self.world, self.model, before, history, kind=kind, clean=clean,
+                                              edited_during=frozenset(edited_during))
+        self._note_agreement(step)
         self._clear_faults()
         self.model.runs += 1
         return True
 
     _last_run_violations: list[Violation] = []
+
+    def _note_agreement(self, step: int) -> None:
+        """Remember, per task, the fields both sides hold equal after this run (see ``TaskModel.agreed``)."""
+        links = self.world.links()
+        by_sf = {lk.sf_id: lk.task_id for lk in links}
+        by_task = {lk.task_id: lk.sf_id for lk in links}
+        sc_rows = {t.id: t for t in self.world.sc_rows()}
+        sf_rows = {r["Id"]: r for r in self.world.sf_rows()}
+        for task in self.model.tasks.values():
+            sf_id = task.sf_id or by_task.get(task.sc_id)
+            sc, sf = sc_rows.get(by_sf.get(sf_id, task.sc_id)), sf_rows.get(sf_id)
+            if sc is None or sf is None or sc.deleted_at is not None or sf["IsDeleted"]:
+                continue
+            have_sc, have_sf = sc_values(sc), sf_values(sf)
+            task.agreed.append((step, {f: v for f, v in have_sc.items() if have_sf.get(f) == v}))
 
 
 def _write(step: int, side: str, values: dict[str, Any]) -> Write:

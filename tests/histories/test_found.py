@@ -80,9 +80,16 @@ def test_a_salesforce_edit_survives_the_retry_of_a_killed_load(play) -> None:
 
 @pytest.mark.xfail(strict=True, reason="new (not in issue 10), not fixed: diff plans an owner_changed deletion "
                                        "for the old rep even when their sync is off, against SPEC §2 ('off stops all "
-                                       "traffic'); keeping the row needs a decision on the link's uniqueness")
+                                       "traffic'). Decided: SPEC §2 holds -- the row stays untouched while off and "
+                                       "leaves their list on re-enable; needs a pending removal that survives the "
+                                       "link moving to the new owner (sf_id is unique), with the re-enable catch-up")
 def test_a_task_moved_in_salesforce_away_from_a_rep_whose_sync_is_off_stays_in_their_list(play) -> None:
-    """Seed 105 (shrunk 40 -> 13 steps, then by hand): changed_while_off (SPEC §2: off stops all traffic)."""
+    """Seed 105 (shrunk 40 -> 13 steps, then by hand), seed 20528: changed_while_off (SPEC §2: off stops all traffic).
+
+    Isolation (SPEC §7) is not at stake: the row was the old rep's before Salesforce moved the task and
+    nothing of the new owner's reaches it while their sync is off. Dropping only the link would not do:
+    once a re-enable catches up unpushed rows (issue 10 #7), the unlinked row would be pushed again as a new
+    task, a duplicate of the moved one."""
     outcome = play([
         Step("add_rep", {"tz": "Pacific/Pago_Pago"}),
         Step("add_rep", {"tz": "Europe/Berlin"}),

@@ -68,6 +68,7 @@ class World:
         self.run_number = 0
         self.shards = int(os.environ.get("SALES_CONNECT_SYNC_SHARDS", "4"))
         self.unsynced_owner = self.harness._owner_by_username[UNSYNCED_USERNAME]
+        self._last_now: dt.datetime | None = None
 
     def close(self) -> None:
         self.emu.clear_faults()
@@ -76,8 +77,16 @@ class World:
     # -- time -----------------------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
-        """The world's time: Salesforce's clock (moved by the control plane); the store follows it."""
-        return self.emu.clock()
+        """The world's time: Salesforce's clock (moved by the control plane); the store follows it.
+
+        Salesforce's clock has whole seconds, the app stamps microseconds: the real clock's fraction is
+        added (never going back), or a task created in the second sync was switched on would pass for
+        one that existed before (``created_at == enabled_at``), which no real rep can do."""
+        moment = self.emu.clock().replace(microsecond=dt.datetime.now(dt.UTC).microsecond)
+        if self._last_now is not None:
+            moment = max(moment, self._last_now + dt.timedelta(microseconds=1))
+        self._last_now = moment
+        return moment
 
     def advance(self, seconds: float) -> None:
         self.emu.advance_clock(seconds)

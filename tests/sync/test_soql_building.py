@@ -108,7 +108,8 @@ def test_existence_queries_batch_ids() -> None:
     assert len(queries) == 10  # 4,500 ids at about 480 a query: each query must fit a GET's URI
     found = [m for q in queries for m in re.findall(r"'(00T\d{15})'", q)]
     assert sorted(found) == ids
-    assert all(q.startswith("SELECT Id FROM Task WHERE Id IN (") and len(q) < soql.SOQL_MAX_CHARS for q in queries)
+    assert all(q.startswith("SELECT Id, IsDeleted FROM Task WHERE Id IN (") for q in queries)
+    assert all(len(q) < soql.SOQL_MAX_CHARS for q in queries)
     assert soql.existence_queries([]) == []
 
 

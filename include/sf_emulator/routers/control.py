@@ -9,8 +9,8 @@ gets 400 `{"detail": "..."}`.
     POST   clock             {"now": iso-with-offset} | {"advance_seconds": n}   (purges the recycle bin)
     GET    counters          {"total", "by_resource": {family: n}, "api_usage": {"used", "max"}}
     POST   counters/reset
-    GET    limits            {"daily_api_requests", "used"}
-    POST   limits            {"daily_api_requests": n}
+    GET    limits            {"daily_api_requests", "used", "replication_ids"}
+    POST   limits            {"daily_api_requests": n, "replication_ids": n}   (either or both)
     GET    faults            {"requests": [...], "row_locks": [...]}
     POST   faults            {"kind": http_503|http_500|expired_session|delay|response_lost, "count", "path", "method",
                               "delay_ms"} | {"kind": "lock_rows", "ids": [...], "count": n|null}
@@ -18,8 +18,10 @@ gets 400 `{"detail": "..."}`.
     POST   reset             {"seed": "default"|"empty"|<seed document>}   (sessions survive)
     POST   seed              <seed document> (see sf_emulator.seed)
     POST   archive           {"archived": n}
+    POST   empty-recycle-bin {"before": iso-with-offset}? -> {"purged": n, "earliest_date_available": wire}
     POST   undelete          {"ids": [...]}  ->  {"undeleted": [...]}   (from the recycle bin, as the UI does)
-    POST   sessions          {"username"} | {"user_id"}  ->  {"session_id", "user_id"}
+    POST   sessions          {"username"} | {"user_id"} [+ "refresh_token": true]  ->  {"session_id", "user_id"
+                              [, "refresh_token"]}   (a refresh token: the user approved the OAuth app)
     DELETE sessions          [?session_id=]  ->  {"revoked": n}
     GET    fields            {"Task": {"Sales_Connect_Id__c": {changes}}}: custom fields as the admin changed them
     POST   fields            {"object": "Task", "field": "Sales_Connect_Id__c", "deleted"|"visible"|"external_id"|
@@ -115,16 +117,32 @@ def reset_counters(org: Org) -> dict:
 
 @router.get("/limits")
 def get_limits(org: Org) -> dict:
-    return {"daily_api_requests": org.accounting.limit, "used": org.accounting.used()}
+    return {"daily_api_requests": org.accounting.limit, "used": org.accounting.used(),
+            "replication_ids": org.replication_id_limit}
+
+
+def _count(spec: dict, key: str, minimum: int) -> int | None:
+    value = spec.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise HTTPException(400, f"limits: {key} must be an integer of at least {minimum}")
+    return value
 
 
 @router.post("/limits")
 def set_limits(org: Org, body: JsonBody) -> dict:
-    """`{"daily_api_requests": N}`: the allowance after which calls get 403 REQUEST_LIMIT_EXCEEDED."""
-    limit = _object(body, "limits").get("daily_api_requests")
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-        raise HTTPException(400, "limits: daily_api_requests must be a non-negative integer")
-    org.accounting.set_limit(limit)
+    """`{"daily_api_requests": N}`: the allowance after which calls get 403 REQUEST_LIMIT_EXCEEDED;
+    `{"replication_ids": N}`: the ids `updated/` and `deleted/` answer before EXCEEDED_ID_LIMIT
+    (600,000 in Salesforce; lowered so a test needs a few dozen records, not 600,001)."""
+    spec = _object(body, "limits")
+    daily, replication = _count(spec, "daily_api_requests", 0), _count(spec, "replication_ids", 1)
+    if daily is None and replication is None:
+        raise HTTPException(400, "limits: give daily_api_requests and/or replication_ids")
+    if daily is not None:
+        org.accounting.set_limit(daily)
+    if replication is not None:
+        org.replication_id_limit = replication
     return get_limits(org)
 
 
@@ -200,6 +218,19 @@ def archive(org: Org) -> dict:
     return {"archived": org.archive()}
 
 
+@router.post("/empty-recycle-bin")
+def empty_recycle_bin(org: Org, body: JsonBody) -> dict:
+    """Hard-delete what the recycle bin holds (or what was deleted before `{"before": iso}`), as an
+    administrator's "Empty Recycle Bin" does; `deleted/` then answers a later `earliestDateAvailable`."""
+    before = _object(body, "empty-recycle-bin").get("before")
+    try:
+        cutoff = parse_datetime(str(before), assume_utc=False) if before is not None else None
+    except ValueError as exc:
+        raise HTTPException(400, f"empty-recycle-bin: {exc}") from None
+    purged = org.empty_recycle_bin(cutoff)
+    return {"purged": purged, "earliest_date_available": storage_to_wire(org.earliest_deleted_available())}
+
+
 @router.post("/undelete")
 def undelete(org: Org, body: JsonBody) -> dict:
     """Restore tasks from the recycle bin; ids that are not in it are not in the answer."""
@@ -219,7 +250,10 @@ def new_session(org: Org, body: JsonBody) -> dict:
         rows = org.store.read("SELECT Id FROM sf_user WHERE Id = ?", (str(spec.get("user_id", org.api_user_id)),))
     if not rows:
         raise HTTPException(404, "sessions: no such user")
-    return {"session_id": org.sessions.issue(rows[0]["Id"]), "user_id": rows[0]["Id"]}
+    answer = {"session_id": org.sessions.issue(rows[0]["Id"]), "user_id": rows[0]["Id"]}
+    if spec.get("refresh_token"):
+        answer["refresh_token"] = org.sessions.issue_refresh_token(rows[0]["Id"])
+    return answer
 
 
 @router.delete("/sessions")

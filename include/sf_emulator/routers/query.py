@@ -24,10 +24,10 @@ def _run(call: ApiCall, request: Request, q: str | None, *, all_rows: bool) -> d
     )
 
 
-def _more(call: ApiCall, request: Request, locator: str, *, all_rows: bool) -> dict:
+def query_more(locator: str, call: QueryCall, request: Request) -> dict:
+    """`query/{locator}` and `queryAll/{locator}` alike: the cursor knows which query opened it."""
     return call.emulator.queries.more(
-        locator, all_rows=all_rows, batch_size=batch_size_from(request.headers.get("sforce-query-options")),
-        version=call.version,
+        locator, batch_size=batch_size_from(request.headers.get("sforce-query-options")), version=call.version,
     )
 
 
@@ -39,15 +39,7 @@ def query_all(call: QueryCall, request: Request, q: str | None = None) -> dict:
     return _run(call, request, q, all_rows=True)
 
 
-def query_more(locator: str, call: QueryCall, request: Request) -> dict:
-    return _more(call, request, locator, all_rows=False)
-
-
-def query_all_more(locator: str, call: QueryCall, request: Request) -> dict:
-    return _more(call, request, locator, all_rows=True)
-
-
 add_route(router, "/query", query, ["GET"])
 add_route(router, "/queryAll", query_all, ["GET"])
 add_route(router, "/query/{locator}", query_more, ["GET"])
-add_route(router, "/queryAll/{locator}", query_all_more, ["GET"])
+add_route(router, "/queryAll/{locator}", query_more, ["GET"])

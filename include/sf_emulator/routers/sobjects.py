@@ -95,6 +95,16 @@ def upsert(name: str, field: str, value: str, call: SObjectCall, body: JsonBody)
                         status_code=201 if created else 200)
 
 
+def delete_by_external_id(name: str, field: str, value: str, call: SObjectCall) -> Response:
+    """`DELETE /sobjects/{type}/{externalIdField}/{value}`: 204, 404 if no record matches, 300 if several do."""
+    schema = schema_or_404(name)
+    org = call.emulator
+    with org.store.transaction() as conn:
+        record_id = org.records.match_external_id(conn, schema, field, value, call.version)
+        org.records.delete(conn, schema, record_id, call.ctx)
+    return Response(status_code=204)
+
+
 def get_by_external_id(name: str, field: str, value: str, call: SObjectCall) -> dict:
     schema = schema_or_404(name)
     org = call.emulator
@@ -116,3 +126,4 @@ add_route(router, "/sobjects/{name}/{record_id}", update, ["PATCH"])
 add_route(router, "/sobjects/{name}/{record_id}", delete, ["DELETE"])
 add_route(router, "/sobjects/{name}/{field}/{value}", upsert, ["PATCH"])
 add_route(router, "/sobjects/{name}/{field}/{value}", get_by_external_id, ["GET"])
+add_route(router, "/sobjects/{name}/{field}/{value}", delete_by_external_id, ["DELETE"])

@@ -25,7 +25,7 @@ def versions() -> list[dict]:
 
 def resources(call: ResourcesCall) -> dict:
     base = f"/services/data/v{call.version}"
-    names = ("sobjects", "query", "queryAll", "limits", "composite", "jobs")
+    names = ("sobjects", "query", "queryAll", "search", "limits", "composite", "jobs")
     return {name: f"{base}/{name}" for name in names}
 
 
