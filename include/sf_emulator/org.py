@@ -40,16 +40,11 @@ class Emulator:
             self.accounting.set_limit(api_limit)
         self.org_id = make_id("00D", POD, 1)
         self.sessions = Sessions(self.store, self.clock, self.org_id)
-<<<<<<< HEAD
         self.custom_fields = CustomFields(self.store)
         self.records = Records(self.store, self.faults, POD, self.custom_fields)
         self.queries = QueryEngine(self.store, POD, self.custom_fields)
-=======
-        self.records = Records(self.store, self.faults, POD)
-        self.queries = QueryEngine(self.store, POD)
         #: getUpdated/getDeleted answer EXCEEDED_ID_LIMIT above this many ids (600,000 in Salesforce).
         self.replication_id_limit = REPLICATION_ID_LIMIT
->>>>>>> main
         #: https://127.0.0.1:<port>, set once the listening socket is bound.
         self.base_url = ""
         self.purge()

@@ -27,13 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sales_connect.models import CHANGED_BY_SYNC, Task, TaskLink
-<<<<<<< HEAD
 from task_sync import external_ids, ledger
-from task_sync.diff import DirectionPlan, SyncPlan
-=======
-from task_sync import ledger
 from task_sync.diff import SC_TO_SF_COLUMNS, DirectionPlan, SyncPlan
->>>>>>> main
 from task_sync.fields import EXTERNAL_ID_FIELD
 from task_sync.restores import Adoption, adopt, redelete, refused_conflict
 from task_sync.runfiles import records
@@ -177,18 +172,12 @@ def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
     return removed
 
 
-<<<<<<< HEAD
-def _import_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
-    """Salesforce tasks new to Sales Connect, or ones we pushed whose link write was lost (adopted:
-    only a task with an unsettled create of ours, see ``external_ids``).
-=======
 def _import_tasks(
     session: Session, rows: list[dict[str, Any]], now: dt.datetime
 ) -> tuple[int, list[tuple[dict[str, Any], Task]]]:
     """Salesforce tasks new to Sales Connect, or ones we pushed (adopted by their row: the link write
-    was lost, or the record came back, see ``restores``). Returns how many were placed, and the
-    restored records refused because the rep had deleted their row.
->>>>>>> main
+    was lost -- only with an unsettled create of ours, see ``external_ids`` --, or the record came
+    back to a deleted row, see ``restores``). Returns how many were placed, and the restored records refused because the rep had deleted their row.
 
     A Salesforce id linked since the diff was made was imported by an earlier attempt of this
     load that committed its Sales Connect side and then died (a lost worker; Airflow retries the
@@ -198,10 +187,11 @@ def _import_tasks(
     if linked:
         log.info("%d Salesforce task(s) already imported by an earlier attempt of this load", len(linked))
     rows = [r for r in rows if r["sf_id"] not in linked]
-    # Only a task whose create of ours is unsettled can be the one such a record was made for.
-    claimed = external_ids.unsettled(session, [int(r["sales_connect_id"]) for r in rows
-                                               if _is_int(r.get("sales_connect_id"))])
-    adoptable = _tasks(session, list(claimed))
+    # Only a task whose create of ours is unsettled, or a deleted row the record came back to,
+    # can be the one such a record was made for.
+    named = [int(r["sales_connect_id"]) for r in rows if _is_int(r.get("sales_connect_id"))]
+    claimed = external_ids.unsettled(session, named)
+    adoptable = {i: t for i, t in _tasks(session, named).items() if i in claimed or t.deleted_at is not None}
     external_ids.settled(session, list(claimed))
     placed: list[tuple[dict[str, Any], Task]] = []
     refused: list[tuple[dict[str, Any], Task]] = []

@@ -49,11 +49,7 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
-<<<<<<< HEAD
-from task_sync import external_ids, extract, ledger, load, preflight, soql
-=======
-from task_sync import deletion_gap, extract, ledger, load, soql
->>>>>>> main
+from task_sync import deletion_gap, external_ids, extract, ledger, load, preflight, soql
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
