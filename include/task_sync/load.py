@@ -177,7 +177,8 @@ def _import_tasks(
 ) -> tuple[int, list[tuple[dict[str, Any], Task]]]:
     """Salesforce tasks new to Sales Connect, or ones we pushed (adopted by their row: the link write
     was lost -- only with an unsettled create of ours, see ``external_ids`` --, or the record came
-    back to a deleted row, see ``restores``). Returns how many were placed, and the restored records refused because the rep had deleted their row.
+    back to a deleted row, see ``restores``). Returns how many were placed, and the restored records
+    refused because the rep had deleted their row.
 
     A Salesforce id linked since the diff was made was imported by an earlier attempt of this
     load that committed its Sales Connect side and then died (a lost worker; Airflow retries the
