@@ -21,7 +21,9 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowFailException, AirflowRescheduleException
 
 from task_sync import pipeline
+from task_sync.external_ids import NamespaceError
 from task_sync.id_limit import WindowUnsplittable
+from task_sync.preflight import PreflightFailed
 from task_sync.run_lock import RunLockBusy
 from task_sync.salesforce import ApiLimitExceeded
 from task_sync.settings import DAG_ID, SYNC_REQUESTS_ASSET_URI
@@ -47,13 +49,15 @@ def _no_retry_for_permanent_faults() -> Iterator[None]:
     """Fail the task at once, without Airflow retries, when retrying minutes later cannot help.
 
     A spent API allowance (a rolling 24-hour window), a backfill window older than Salesforce
-    can answer, a replication window too busy to list even when split, and a run whose shards
+    can answer, a replication window too busy to list even when split, a Salesforce org not set up
+    for the sync or a changed external-id namespace (an admin must act), and a run whose shards
     did not finish (the next run retries them, not this one) would otherwise hold the only run
     slot (``max_active_runs=1``) through every retry.
     """
     try:
         yield
-    except (ApiLimitExceeded, WindowTooOldError, WindowUnsplittable, pipeline.RunIncomplete) as exc:
+    except (ApiLimitExceeded, WindowTooOldError, WindowUnsplittable, pipeline.RunIncomplete, PreflightFailed,
+            NamespaceError) as exc:
         raise AirflowFailException(str(exc)) from exc
 
 

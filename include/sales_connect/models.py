@@ -281,3 +281,27 @@ class SyncRunLock(Base):
     dag_run_id: Mapped[str | None] = mapped_column(String(250))
     run_type: Mapped[str | None] = mapped_column(String(40))
     acquired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SyncSetting(Base):
+    """A value the sync pins on first use and must never change silently (the installation's
+    external-id namespace; the connections whose Salesforce set-up passed the preflight)."""
+
+    __tablename__ = "sync_settings"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PendingCreate(Base):
+    """A Sales Connect task the sync sent to Salesforce as a new Task whose answer it has not
+    settled yet: only such a record (created at or after ``first_sent_at``) may be taken as ours
+    when Salesforce reports its external id already in use."""
+
+    __tablename__ = "sync_pending_creates"
+
+    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+    # Salesforce's clock (the run's server time) when the create first went out.
+    first_sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

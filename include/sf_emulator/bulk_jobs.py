@@ -34,7 +34,7 @@ from typing import Any
 from sf_emulator.ids import make_id, to_18
 from sf_emulator.org import Emulator
 from sf_emulator.records import CallContext, Records, coerce
-from sf_emulator.schema import SOQL_OBJECTS, FieldSpec, ObjectSchema, object_schema
+from sf_emulator.schema import FieldSpec, ObjectSchema, object_schema
 from sf_emulator.soql import CompiledQuery, SoqlError, compile_soql
 from sf_emulator.wire import ApiError, not_found, parse_date, parse_datetime, to_wire
 
@@ -257,7 +257,8 @@ class BulkJobs:
                 raise invalid_job("InvalidJob : A query job needs a query")
             job = BulkJob(self._new_id(), QUERY, operation, "", query=query, state=UPLOAD_COMPLETE, **common)
             try:
-                job.compiled = compile_soql(query, SOQL_OBJECTS, now=ctx.now, include_deleted=operation == "queryAll",
+                job.compiled = compile_soql(query, self._org.custom_fields.soql_objects(), now=ctx.now,
+                                            include_deleted=operation == "queryAll",
                                             tz=self._org.user_time_zone(ctx.user_id))
                 job.object_name = job.compiled.obj.name
             except SoqlError as exc:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sf_emulator.accounting import DEFAULT_DAILY_LIMIT, ApiAccounting
 from sf_emulator.clock import Clock
+from sf_emulator.custom_fields import CustomFields
 from sf_emulator.faults import Faults
 from sf_emulator.ids import make_id
 from sf_emulator.query import QueryEngine
@@ -39,8 +40,9 @@ class Emulator:
             self.accounting.set_limit(api_limit)
         self.org_id = make_id("00D", POD, 1)
         self.sessions = Sessions(self.store, self.clock, self.org_id)
-        self.records = Records(self.store, self.faults, POD)
-        self.queries = QueryEngine(self.store, POD)
+        self.custom_fields = CustomFields(self.store)
+        self.records = Records(self.store, self.faults, POD, self.custom_fields)
+        self.queries = QueryEngine(self.store, POD, self.custom_fields)
         #: getUpdated/getDeleted answer EXCEEDED_ID_LIMIT above this many ids (600,000 in Salesforce).
         self.replication_id_limit = REPLICATION_ID_LIMIT
         #: https://127.0.0.1:<port>, set once the listening socket is bound.
@@ -133,6 +135,7 @@ class Emulator:
     def wipe(self) -> None:
         """An empty org on real time with fresh counters, no faults, no cursors; sessions are kept."""
         self.store.wipe()
+        self.custom_fields.clear()
         self.clock.reset()
         self.accounting.reset()
         self.accounting.set_limit(self.default_api_limit)

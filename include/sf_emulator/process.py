@@ -249,6 +249,15 @@ class EmulatorProcess:
         """Writes to these Task ids fail with UNABLE_TO_LOCK_ROW (`count` times each, or until cleared)."""
         return self.control("POST", "faults", {"kind": "lock_rows", "ids": ids, "count": count})
 
+    def change_field(self, field: str, object_name: str = "Task", **changes: Any) -> dict:
+        """Change a custom field as an admin would: ``deleted=True``, ``visible=False`` (no field-level read
+        access), ``external_id=False``, ``unique=False``, ``createable``/``updateable=False`` (read-only)."""
+        return self.control("POST", "fields", {"object": object_name, "field": field, **changes})
+
+    def restore_fields(self) -> dict:
+        """Every custom field back as shipped (a reset does this too)."""
+        return self.control("DELETE", "fields")
+
     def faults(self) -> dict:
         """The armed faults: `{"requests": [...], "row_locks": [...]}`."""
         return self.control("GET", "faults")

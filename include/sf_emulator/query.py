@@ -17,9 +17,10 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sf_emulator.custom_fields import CustomFields
 from sf_emulator.ids import make_id
 from sf_emulator.records import record_json
-from sf_emulator.schema import OBJECTS, SOQL_OBJECTS, ObjectSchema
+from sf_emulator.schema import OBJECTS, ObjectSchema
 from sf_emulator.soql import CompiledQuery, SoqlError, compile_soql
 from sf_emulator.storage import Store
 from sf_emulator.wire import ApiError
@@ -52,8 +53,9 @@ class _Cursor:
 class QueryEngine:
     """Runs queries against the store and keeps the cursors behind `nextRecordsUrl`."""
 
-    def __init__(self, store: Store, pod: str) -> None:
+    def __init__(self, store: Store, pod: str, custom_fields: CustomFields | None = None) -> None:
         self._store = store
+        self._custom_fields = custom_fields or CustomFields(store)
         self._pod = pod
         self._cursors: dict[str, _Cursor] = {}
         self._lock = threading.Lock()
@@ -62,10 +64,10 @@ class QueryEngine:
     def execute(self, soql: str, *, all_rows: bool, batch_size: int, version: str, now: datetime, tz: str) -> dict:
         """Answer `GET query?q=` (or `queryAll` when `all_rows`)."""
         try:
-            compiled = compile_soql(soql, SOQL_OBJECTS, now=now, include_deleted=all_rows, tz=tz)
+            compiled = compile_soql(soql, self._custom_fields.soql_objects(), now=now, include_deleted=all_rows, tz=tz)
         except SoqlError as exc:
             raise ApiError(400, exc.error_code, exc.message) from None
-        schema = OBJECTS[compiled.obj.name.lower()]
+        schema = self._custom_fields.effective(OBJECTS[compiled.obj.name.lower()])
         table = compiled.obj.table
         window, window_params = self._limit_clause(compiled.limit, compiled.offset)
         if compiled.is_count:

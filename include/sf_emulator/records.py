@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sf_emulator.custom_fields import CustomFields
 from sf_emulator.faults import Faults
 from sf_emulator.ids import make_id, to_18
 from sf_emulator.schema import TASK, USER, FieldSpec, ObjectSchema
@@ -142,10 +143,21 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
 class Records:
     """Row-level operations on one org's store. Methods taking `conn` run inside the caller's transaction."""
 
-    def __init__(self, store: Store, faults: Faults, pod: str) -> None:
+    def __init__(self, store: Store, faults: Faults, pod: str, custom_fields: CustomFields | None = None) -> None:
         self.store = store
         self.faults = faults
         self.pod = pod
+        self.custom_fields = custom_fields or CustomFields(store)
+
+    def _as_seen(self, schema: ObjectSchema, values: Mapping[str, Any]) -> ObjectSchema:
+        """The schema the caller sees (custom fields as the admin left them); a value for a field it
+        cannot see is refused as Salesforce's deserializer refuses an unknown field."""
+        seen = self.custom_fields.effective(schema)
+        unknown = [name for name in values if seen.field(name) is None]
+        if unknown:
+            raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {schema.name}",
+                           unknown[:1])
+        return seen
 
     # -- ids -------------------------------------------------------------------------------------------------
     def new_ids(self, schema: ObjectSchema, count: int = 1) -> list[str]:
@@ -218,6 +230,7 @@ class Records:
         skips the uniqueness check; `bookkeeping` sets `emu_` columns (names from code, never from input).
         """
         if not trusted:
+            schema = self._as_seen(schema, values)
             self._require_writable(schema, "create")
             self._refuse_read_only(schema, values, creating=True)
         row = self._defaults(schema, ctx)
@@ -228,7 +241,7 @@ class Records:
         self._validate(conn, schema, row, set(values) | {f.name for f in schema.field_list if not f.nillable},
                        check_unique=not trusted)
         extra = dict(bookkeeping or {})
-        if schema is TASK:
+        if schema.name == TASK.name:
             extra.setdefault("emu_last_client", ctx.client)
             if row.get("IsDeleted"):
                 extra.setdefault("emu_deleted_at", row["SystemModstamp"])
@@ -245,6 +258,7 @@ class Records:
 
     def update(self, conn: sqlite3.Connection, schema: ObjectSchema, record_id: str, values: Mapping[str, Any],
                ctx: CallContext) -> None:
+        schema = self._as_seen(schema, values)
         self._require_writable(schema, "update")
         old = self.fetch(conn, schema, record_id)
         self.faults.check_row(record_id)
@@ -257,7 +271,7 @@ class Records:
         changed = [f.name for f in schema.field_list if row[f.name] != old[f.name]]
         assignments = [f'"{name}" = ?' for name in changed]
         params = [row[name] for name in changed]
-        if schema is TASK:
+        if schema.name == TASK.name:
             assignments.append("emu_last_client = ?")
             params.append(ctx.client)
         conn.execute(f"UPDATE {schema.table} SET {', '.join(assignments)} WHERE Id = ?",  # noqa: S608
@@ -281,7 +295,8 @@ class Records:
             record_id = self.canonical_id(schema, value)
             self.update(conn, schema, record_id, values, ctx)
             return record_id, False
-        spec, key, matches = self._external_matches(conn, schema, field_name, value, version)
+        spec, key, matches = self._external_matches(conn, self.custom_fields.effective(schema), field_name, value,
+                                                     version)
         given = values.get(spec.name, key)
         if given != key:
             raise ApiError(400, "INVALID_FIELD",
@@ -297,7 +312,8 @@ class Records:
         """The one live record whose external id `field_name` is `value` (404 if none, 300 if several)."""
         if field_name.lower() == "id":
             return self.canonical_id(schema, value)
-        _, _, matches = self._external_matches(conn, schema, field_name, value, version)
+        _, _, matches = self._external_matches(conn, self.custom_fields.effective(schema), field_name, value,
+                                               version)
         if not matches:
             raise not_found()
         return matches[0]
@@ -346,7 +362,7 @@ class Records:
                 row[spec.name] = spec.picklist.default
         if schema.field("OwnerId"):
             row["OwnerId"] = ctx.user_id
-        if schema is USER:
+        if schema.name == USER.name:
             row["IsActive"] = 1
         row.update(CreatedDate=ctx.now_text, CreatedById=ctx.user_id, LastModifiedDate=ctx.now_text,
                    LastModifiedById=ctx.user_id, SystemModstamp=ctx.now_text)
@@ -355,9 +371,9 @@ class Records:
     @staticmethod
     def _apply_rules(schema: ObjectSchema, row: dict[str, Any], old: Mapping[str, Any] | None,
                      ctx: CallContext) -> None:
-        if schema is TASK and row.get("Status") is not None and row.get("Priority") is not None:
+        if schema.name == TASK.name and row.get("Status") is not None and row.get("Priority") is not None:
             apply_task_rules(row, old, ctx.now_text)
-        if schema is USER:
+        if schema.name == USER.name:
             row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
 
     def _validate(self, conn: sqlite3.Connection, schema: ObjectSchema, row: Mapping[str, Any], touched: set[str],
@@ -380,7 +396,7 @@ class Records:
                                f"{spec.label}: bad value for restricted picklist field: {value}", [spec.name])
             if spec.reference_to == ("User",) and spec.name not in _SYSTEM_FIELDS:
                 self._check_user_reference(conn, spec, value)
-            if spec.unique and check_unique and schema is TASK:
+            if spec.unique and check_unique and schema.name == TASK.name:
                 clash = conn.execute(
                     f'SELECT Id FROM {schema.table} WHERE "{spec.name}" COLLATE NOCASE = ? AND Id != ?'  # noqa: S608
                     " AND IsDeleted = 0 LIMIT 1", (value, row["Id"])).fetchone()

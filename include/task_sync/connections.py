@@ -13,6 +13,9 @@ from the emulator to a real org is a change of this connection only:
   prints at start). It cannot be renewed; when it expires the run fails with
   a message saying so.
 
+The extra ``external_id_namespace`` names this installation in the external id it writes
+(``task_sync.external_ids``); absent, one is generated on first use and pinned in the store.
+
 The CA bundle that verifies HTTPS is the extra ``ca_bundle`` or the
 ``SALESFORCE_CA_BUNDLE`` environment variable (the emulator's CA); absent,
 the system trust store is used. Secrets never reach a log line.
@@ -20,6 +23,8 @@ the system trust store is used. Secrets never reach a log line.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import urllib.request
 from typing import Any
@@ -27,10 +32,13 @@ from typing import Any
 import requests
 from simple_salesforce import Salesforce
 
-from task_sync.salesforce import Connector, SalesforceGateway
+from task_sync.salesforce import ConnectionInfo, Connector, SalesforceGateway
 
 SALESFORCE_CONN_ID = "salesforce_default"
 SALES_CONNECT_CONN_ID = "sales_connect_db"
+# Extras that are credentials: never part of a connection's identity (nor of anything stored).
+_SECRET_EXTRAS = frozenset({"security_token", "session_id", "consumer_secret", "client_secret", "private_key",
+                            "password"})
 
 
 class SalesforceConnectionError(RuntimeError):
@@ -90,7 +98,26 @@ def direct_connector(instance_url: str, session_id: str, ca_bundle: str | None =
 
 def open_gateway(conn_id: str = SALESFORCE_CONN_ID, *, bulk_wait: float = 2.0) -> SalesforceGateway:
     """The gateway the DAG's tasks use."""
-    return SalesforceGateway(hook_connector(conn_id), bulk_wait=bulk_wait)
+    return SalesforceGateway(hook_connector(conn_id), bulk_wait=bulk_wait, connection=connection_info(conn_id))
+
+
+def connection_info(conn_id: str) -> ConnectionInfo:
+    """Who the connection logs in as and where, as a key that changes with them (no secret in it),
+    and the external-id namespace it asks for."""
+    from airflow.sdk import BaseHook
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # Airflow raises its own not-found type per version
+        raise SalesforceConnectionError(
+            f"Airflow connection {conn_id!r} is not defined; see README 'Connections'"
+        ) from exc
+    extras: dict[str, Any] = dict(conn.extra_dejson)
+    identity = {"type": conn.conn_type, "host": conn.host, "login": conn.login, "schema": conn.schema,
+                "port": conn.port, "extra": {k: v for k, v in extras.items() if k not in _SECRET_EXTRAS}}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    namespace = extras.get("external_id_namespace") or None
+    return ConnectionInfo(key=f"{conn_id}:{digest}", namespace=str(namespace) if namespace else None)
 
 
 def _trust(session: requests.Session, extras: dict[str, Any]) -> None:

@@ -49,10 +49,10 @@ Rules (SPEC §3, §4, §7):
   ``owner_changed``) and is imported for the new owner if theirs is synced: a record never sits in
   another user's list. An edit or deletion the old owner made in Sales Connect meanwhile is never
   written to Salesforce: it is a conflict, ``RULE_OWNER_CHANGED``. An unlinked Salesforce record
-  carrying our ``Sales_Connect_Id__c`` was
-  pushed by us (the link write was lost): it is offered as a create with ``sales_connect_id`` so
-  the loader adopts that task instead of duplicating it -- unless the same task is being pushed
-  in this very plan, whose upsert links it.
+  carrying ``Sales_Connect_Id__c`` in our namespace may be one we pushed whose link write was
+  lost: it is offered as a create with ``sales_connect_id`` so the loader adopts that task instead
+  of duplicating it if a create of that task is unsettled (``external_ids``) -- unless the same
+  task is being pushed in this very plan, whose create settles it.
 
 Output (``SyncPlan``): every frame has the documented columns even when empty (object dtype, None
 for missing); dict columns hold JSON-safe dicts; timestamps are ISO 8601 strings; ids and
@@ -66,11 +66,12 @@ sequence numbers are ints.
   ``sf_modstamp``, ``sc_values``, ``sc_hash`` and the write's own new ``change_seq`` as ``sc_seq``
   in the link. Deletions: tombstone the task (and drop or mark the link).
 - ``sc_to_sf.*`` (``SC_TO_SF_COLUMNS``): ``sf_fields`` is the Salesforce API body (only changed
-  fields). Creates carry ``OwnerId`` and ``Sales_Connect_Id__c`` -- upsert on that external id, so
-  a retry never duplicates. ``expected_sf_modstamp`` is the SystemModstamp the diff saw (None if
-  it never saw the record). After the write store ``sf_values``, ``sf_hash``, ``sc_values``,
-  ``sc_hash``, ``sc_seq`` in the link; ``sf_modstamp`` stays as it was (Collections do not return
-  it) and the read-back is recognised by ``sf_hash``.
+  fields). Creates carry ``OwnerId`` and ``Sales_Connect_Id__c`` = ``<namespace>:<task id>``,
+  inserted into that unique field, so a retry never duplicates (``external_ids``).
+  ``expected_sf_modstamp`` is the SystemModstamp the diff saw (None if it never saw the record).
+  After the write store ``sf_values``, ``sf_hash``, ``sc_values``, ``sc_hash``, ``sc_seq`` in the
+  link; ``sf_modstamp`` stays as it was (Collections do not return it) and the read-back is
+  recognised by ``sf_hash``.
 - ``conflicts`` (``CONFLICT_COLUMNS``, the ``SyncConflict`` row); ``echoes_skipped``
   (``ECHO_COLUMNS``); ``skipped_preexisting`` (``PREEXISTING_COLUMNS``); ``quarantined``
   (``QUARANTINE_COLUMNS``: ``SyncError`` material, ``operation`` is create/update/read);
@@ -90,6 +91,7 @@ import pandas as pd
 
 from task_sync import fields as f
 from task_sync import validation as v
+from task_sync.external_ids import external_id, task_ids_of
 from task_sync.precedence import salesforce_wins
 from task_sync.windows import FIRST_SYNC_LOOKBACK
 
@@ -164,6 +166,9 @@ class SyncInput:
     links: pd.DataFrame
     users: pd.DataFrame
     sf_deleted: pd.DataFrame = field(default_factory=_empty_deleted)
+    # This installation's namespace in Sales_Connect_Id__c (``external_ids``): creates carry
+    # "<namespace>:<task id>", and only such a value marks an unlinked record as one we pushed.
+    external_id_namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -306,7 +311,7 @@ def build_plan(inp: SyncInput) -> SyncPlan:
     out = _Parts()
     users = _prepare_users(inp.users)
     links = _with_seen_versions(_prefixed_links(inp.links), inp)
-    sc_events, sc_push_ids = _sales_connect_side(inp.sc_changes, users, links, out)
+    sc_events, sc_push_ids = _sales_connect_side(inp.sc_changes, users, links, inp.external_id_namespace, out)
     sf_events, moved = _salesforce_side(inp, users, links, sc_push_ids, out)
     stale_moved = sc_events["task_id"].isin(set(moved["link_task_id"]))
     out.add("unchanged", _rows(sc_events[stale_moved], side=v.SIDE_SC, task_id=sc_events["task_id"],
@@ -343,7 +348,7 @@ def _quarantine(out: _Parts, frame: pd.DataFrame, direction: str, operation: str
 
 
 def _sales_connect_side(
-    changes: pd.DataFrame, users: pd.DataFrame, links: pd.DataFrame, out: _Parts
+    changes: pd.DataFrame, users: pd.DataFrame, links: pd.DataFrame, namespace: str | None, out: _Parts
 ) -> tuple[pd.DataFrame, set[Any]]:
     """Classify Sales Connect changes; emit creates/skips/echoes. Returns the linked change events
     (``kind`` "edit" or "delete") and the ids of tasks pushed as creates in this plan."""
@@ -372,7 +377,7 @@ def _sales_connect_side(
                                  created_at=_iso(pre["created_at"]), enabled_at=_iso(pre["enabled_at"])))
     creates, bad = v.validate_sc_content(alive[new])
     _quarantine(out, bad, "sc_to_sf", "create")
-    _sc_creates(creates, out)
+    _sc_creates(creates, namespace, out)
 
     mine = sc[linked]
     seq_echo = (mine["changed_by"] == "sync") & (mine["change_seq"] == mine["link_sc_seq"])
@@ -397,12 +402,14 @@ def _sales_connect_side(
     return _events(events, SC_EVENT_COLUMNS), set(creates["task_id"])
 
 
-def _sc_creates(rows: pd.DataFrame, out: _Parts) -> None:
+def _sc_creates(rows: pd.DataFrame, namespace: str | None, out: _Parts) -> None:
     if rows.empty:
         return
+    if not namespace:
+        raise ValueError("Sales Connect tasks cannot be created in Salesforce without the external-id namespace")
     sf_new = f.sc_to_sf_frame(rows, pd.Series(None, index=rows.index, dtype=object))
     sf_values = _dicts(sf_new)
-    ext_ids = [str(t) for t in rows["task_id"]]
+    ext_ids = [external_id(namespace, t) for t in rows["task_id"]]
     sf_fields = [
         {**f.sf_payload(values, f.MAPPED_FIELDS), "OwnerId": owner, f.EXTERNAL_ID_FIELD: ext}
         for values, owner, ext in zip(sf_values, rows["sf_owner_id"], ext_ids, strict=True)
@@ -424,6 +431,7 @@ def _salesforce_side(
     (``kind`` "edit" or "delete") and the linked records that left their user because the owner changed."""
     good, bad = v.validate_sf_system(inp.sf_changes)
     _quarantine(out, bad, "sf_to_sc", "read")
+    good["sales_connect_id"] = task_ids_of(good["sales_connect_id"], inp.external_id_namespace)
 
     deleted = v.ensure_columns(inp.sf_deleted, SF_DELETED_COLUMNS)[list(SF_DELETED_COLUMNS)]
     deleted = pd.concat([

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sales_connect.models import CHANGED_BY_SYNC, Task, TaskLink
-from task_sync import ledger
+from task_sync import external_ids, ledger
 from task_sync.diff import SC_TO_SF_COLUMNS, DirectionPlan, SyncPlan
 from task_sync.fields import EXTERNAL_ID_FIELD
 from task_sync.restores import Adoption, adopt, redelete, refused_conflict
@@ -176,8 +176,9 @@ def _import_tasks(
     session: Session, rows: list[dict[str, Any]], now: dt.datetime
 ) -> tuple[int, list[tuple[dict[str, Any], Task]]]:
     """Salesforce tasks new to Sales Connect, or ones we pushed (adopted by their row: the link write
-    was lost, or the record came back, see ``restores``). Returns how many were placed, and the
-    restored records refused because the rep had deleted their row.
+    was lost -- only with an unsettled create of ours, see ``external_ids`` --, or the record came
+    back to a deleted row, see ``restores``). Returns how many were placed, and the restored records
+    refused because the rep had deleted their row.
 
     A Salesforce id linked since the diff was made was imported by an earlier attempt of this
     load that committed its Sales Connect side and then died (a lost worker; Airflow retries the
@@ -187,7 +188,12 @@ def _import_tasks(
     if linked:
         log.info("%d Salesforce task(s) already imported by an earlier attempt of this load", len(linked))
     rows = [r for r in rows if r["sf_id"] not in linked]
-    adoptable = _tasks(session, [int(r["sales_connect_id"]) for r in rows if _is_int(r.get("sales_connect_id"))])
+    # Only a task whose create of ours is unsettled, or a deleted row the record came back to,
+    # can be the one such a record was made for.
+    named = [int(r["sales_connect_id"]) for r in rows if _is_int(r.get("sales_connect_id"))]
+    claimed = external_ids.unsettled(session, named)
+    adoptable = {i: t for i, t in _tasks(session, named).items() if i in claimed or t.deleted_at is not None}
+    external_ids.settled(session, list(claimed))
     placed: list[tuple[dict[str, Any], Task]] = []
     refused: list[tuple[dict[str, Any], Task]] = []
     for row in rows:
@@ -290,22 +296,42 @@ def apply_to_salesforce(
     counts: LoadCounts,
     bulk_threshold: int = 10_000,
     guard: WriteGuard | None = None,
+    sent_at: dt.datetime | None = None,
 ) -> None:
     """Push Sales Connect's changes. Raises ``ApiLimitExceeded`` untouched (the caller stops the run).
 
     Up to ``bulk_threshold`` records of one kind go in sObject Collections of 200, each call's links
     committed before the next call; more go in one Bulk API 2.0 job (a handful of calls whatever the
-    volume), settled 200 at a time afterwards. With a ``guard``, updates and deletions go out only
-    to records Salesforce did not change since the diff read them; the others are planned again
-    (``write_guard``) and that plan is applied on both sides at once.
+    volume), settled 200 at a time afterwards. Creates are inserts into our unique external id, each
+    announced as unsettled before it goes out (``sent_at``: Salesforce's clock then, see
+    ``external_ids``), so a value already taken is judged ours or foreign, never written over. With a
+    ``guard``, updates and deletions go out only to records Salesforce did not change since the diff
+    read them; the others are planned again (``write_guard``) and that plan is applied on both sides
+    at once.
     """
     direction = plan.sc_to_sf
-    creates = _sent(records(direction.creates), bulk_threshold,
-                    lambda rows: gateway.upsert([r["sf_fields"] for r in rows], EXTERNAL_ID_FIELD),
-                    lambda rows: gateway.bulk_write("upsert", [r["sf_fields"] for r in rows],
-                                                    key=EXTERNAL_ID_FIELD, external_id_field=EXTERNAL_ID_FIELD))
+    sent_at = sent_at or now
+
+    def announced(send: Send) -> Send:
+        def send_announced(rows: list[dict[str, Any]]) -> list[RecordResult]:
+            with session_factory() as session:
+                external_ids.mark_sent(session, rows, sent_at)
+            return send(rows)
+        return send_announced
+
+    planned = records(direction.creates)
+    unlinked = _unlinked(session_factory, planned)
+    # Linked since the diff: an earlier attempt of this load created them (Airflow retried it).
+    counts.written[SC_TO_SF]["create"] += len(planned) - len(unlinked)
+    creates = _sent(unlinked, bulk_threshold,
+                    announced(lambda rows: gateway.insert([r["sf_fields"] for r in rows])),
+                    announced(lambda rows: gateway.bulk_write("insert", [r["sf_fields"] for r in rows],
+                                                              key=EXTERNAL_ID_FIELD)))
     for batch, results in creates:
         with session_factory() as session:
+            results = external_ids.judge_duplicates(gateway, session, batch, results)
+            external_ids.settled(session, [row["task_id"] for row, result in zip(batch, results, strict=True)
+                                           if result.ok or result.error_code == external_ids.FOREIGN_EXTERNAL_ID])
             links = _links(session, [r["task_id"] for r in batch])
             for row, result in _settle(session, batch, results, "create", run_id, now, counts):
                 link = links.get(int(row["task_id"]))
@@ -355,6 +381,13 @@ def _push_changes(
 
 
 Send = Callable[[list[dict[str, Any]]], list[RecordResult]]
+
+
+def _unlinked(session_factory: SessionFactory, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The creates whose task no earlier attempt of this load has linked yet."""
+    with session_factory() as session:
+        linked = set(_links(session, [r["task_id"] for r in rows]))
+    return [r for r in rows if int(r["task_id"]) not in linked]
 
 
 def _sent(

@@ -6,8 +6,10 @@ step, both ways: creates, edits, completions and deletions (SPEC.md).
 **Steps** (one run):
 
 1. **plan** — takes the run lock (`run_lock`: one run at a time, backfills
-   included; a run that finds it held waits), then the enabled users (or
-   the `user_ids` param), spread over shards; each shard's read windows from the *safe* (earlier) of its XCom
+   included; a run that finds it held waits); a new connection's first run checks Salesforce is
+   set up (`Sales_Connect_Id__c` on Task: Text, External ID, Unique, editable; one describe,
+   remembered per connection); the enabled users (or the `user_ids` param), spread over shards;
+   each shard's read windows from the *safe* (earlier) of its XCom
    and durable ledger watermarks; one `getDeleted` call for the run.
    Nobody enabled: nothing to do, no API call.
 2. **extract** (mapped per shard) — Salesforce changes by SystemModstamp over
@@ -16,8 +18,9 @@ step, both ways: creates, edits, completions and deletions (SPEC.md).
 3. **diff** (mapped) — creates / edits / completions / deletions each way,
    conflicts, echoes, pre-existing tasks left alone, quarantined records.
 4. **load** (mapped) — Sales Connect in one transaction with version
-   checks; Salesforce in collections of 200 (creates are upserts on
-   `Sales_Connect_Id__c`). A refused record is recorded and retried later.
+   checks; Salesforce in collections of 200 (creates are inserts carrying
+   `Sales_Connect_Id__c` = `<namespace>:<task id>`; a value another record
+   holds is never written over). A refused record is recorded and retried later.
 5. **publish_watermarks** — only shards whose load succeeded advance; the
    watermarks are this task's XCom and are kept durably in the ledger.
 6. **report** — counts per kind and direction, API calls, conflicts and
@@ -47,7 +50,19 @@ from sqlalchemy.orm import Session
 from sales_connect import sf_ids
 from sales_connect.db import Store, migrate
 from sales_connect.models import SyncRun, User
-from task_sync import backfill, deletion_gap, extract, ledger, load, reenable, retries, run_lock, soql
+from task_sync import (
+    backfill,
+    deletion_gap,
+    external_ids,
+    extract,
+    ledger,
+    load,
+    preflight,
+    reenable,
+    retries,
+    run_lock,
+    soql,
+)
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
@@ -188,6 +203,9 @@ def _plan_shards(
     run: RunContext, run_id: int, users: list[User], watermarks: Mapping[str, ShardWatermark]
 ) -> dict[str, Any]:
     gateway = run.gateway()
+    with run.store().session() as session:
+        namespace = external_ids.pinned_namespace(session, gateway.connection.namespace, _now())
+        preflight.ensure_ready(gateway, session, _now())
     server_now = gateway.server_time()
     folder = run.folder()
     overrides = {u.id: server_now for u in users} if run.preview_enable else {}
@@ -220,8 +238,8 @@ def _plan_shards(
         "deleted_until": (removed.latest_covered or server_now).isoformat() if removed else None,
         "reconciliation": reconciliation,
         "shards": [{**s, "run_id": run_id, "server_now": server_now.isoformat(), "deleted_path": deleted_path,
-                    "updated_path": updated_path, "retry_path": retry} for s, retry in zip(shards, retry_paths,
-                                                                                           strict=True)],
+                    "updated_path": updated_path, "retry_path": retry, "external_id_namespace": namespace}
+                   for s, retry in zip(shards, retry_paths, strict=True)],
         "api_calls": gateway.calls,
     }
 
@@ -419,6 +437,7 @@ def diff_shard(run: RunContext, extracted: Mapping[str, Any]) -> dict[str, Any]:
         links=read_frame(extracted["links_path"]),
         users=read_frame(extracted["users_path"]),
         sf_deleted=read_frame(extracted["shard_deleted_path"]),
+        external_id_namespace=extracted["external_id_namespace"],
     )
     plan = build_plan(inp)
     folder = run.folder() / extracted["shard_key"] / "plan"
@@ -487,6 +506,7 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
         load.apply_to_salesforce(
             gateway, lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now, counts=counts,
             bulk_threshold=run.settings.bulk_threshold, guard=WriteGuard.of_shard(diffed),
+            sent_at=dt.datetime.fromisoformat(diffed["server_now"]),
         )
     except ApiLimitExceeded as exc:
         status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"

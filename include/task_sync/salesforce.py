@@ -137,6 +137,19 @@ def _resource_of(path: str) -> str:
 Connector = Callable[[requests.Session], Salesforce]
 
 
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Which Salesforce connection a gateway speaks through, without any secret.
+
+    ``key`` changes when the connection points elsewhere (another org, user or instance), so a
+    check made for one connection is made again for the next; ``namespace`` is the
+    ``external_id_namespace`` the connection asks for, if any.
+    """
+
+    key: str
+    namespace: str | None = None
+
+
 class SalesforceGateway:
     """The sync's only door to Salesforce. See the module docstring for what it guarantees."""
 
@@ -148,6 +161,7 @@ class SalesforceGateway:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         bulk_wait: float = 2.0,
+        connection: ConnectionInfo | None = None,
     ) -> None:
         self._connector = connector
         self._session = session or requests.Session()
@@ -157,6 +171,7 @@ class SalesforceGateway:
         self._sleep = sleep
         self._bulk_wait = bulk_wait  # seconds between Bulk API job polls
         self._sf = self._connect()
+        self.connection = connection or ConnectionInfo(f"direct:{self._sf.sf_instance}")
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -225,6 +240,10 @@ class SalesforceGateway:
                 return
             page = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
 
+    def describe_task(self) -> dict[str, Any]:
+        """``GET sobjects/Task/describe``: the fields as the integration user sees them (one call)."""
+        return dict(self._call(lambda sf: sf.Task.describe()))
+
     def count(self, soql: str) -> int:
         return int(self._call(lambda sf: sf.query(soql))["totalSize"])
 
@@ -263,6 +282,11 @@ class SalesforceGateway:
 
     # -- writes -----------------------------------------------------------------------------------
 
+    def insert(self, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        """Create new records. A value already held by a unique field (our external id) is refused
+        per record with ``DUPLICATE_VALUE``, and the record holding it is left untouched."""
+        return self._collection("POST", "composite/sobjects", records)
+
     def upsert(self, records: Sequence[dict[str, Any]], external_id_field: str) -> list[RecordResult]:
         """Create-or-update by external id, so a retried create never duplicates."""
         path = f"composite/sobjects/Task/{external_id_field}"
@@ -287,7 +311,7 @@ class SalesforceGateway:
     def bulk_write(
         self, operation: str, records: Sequence[dict[str, Any]], *, key: str, external_id_field: str = "Id"
     ) -> list[RecordResult]:
-        """Bulk API 2.0 ingest (``upsert``, ``update`` or ``delete``) for volumes where 200-record
+        """Bulk API 2.0 ingest (``insert``, ``upsert``, ``update`` or ``delete``) for volumes where 200-record
         collections would cost hundreds of calls; a job costs a handful whatever its size.
 
         Results come back per job as CSV (successes, failures, unprocessed) and are matched to the
@@ -303,7 +327,7 @@ class SalesforceGateway:
             handler = sf.bulk2.Task
             if operation == "upsert":
                 return handler.upsert(records=rows, external_id_field=external_id_field, wait=self._bulk_wait)
-            if operation in ("update", "delete"):
+            if operation in ("insert", "update", "delete"):
                 return getattr(handler, operation)(records=rows, wait=self._bulk_wait)
             raise ValueError(f"unsupported Bulk API operation {operation!r}")
 

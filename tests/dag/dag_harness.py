@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from sales_connect import repository as repo
 from sales_connect.db import Store, migrate
-from sales_connect.models import SyncConflict, SyncError, SyncRun, Task, TaskLink
+from sales_connect.models import SyncConflict, SyncError, SyncRun, SyncSetting, Task, TaskLink
 from sf_emulator.process import EmulatorProcess
 from task_sync.connections import direct_connector
+from task_sync.external_ids import NAMESPACE_KEY
 from task_sync.pipeline import RunContext
 from task_sync.salesforce import SalesforceGateway
 
@@ -183,6 +184,17 @@ class SyncHarness:
         """What the rep's Command Center shows at ``at`` (the app's own query)."""
         with self.store.session() as s:
             return repo.command_center(s, rep.user_id, at)
+
+    def namespace(self) -> str:
+        """The external-id namespace this installation pinned (after its first run)."""
+        with self.store.session() as s:
+            setting = s.get(SyncSetting, NAMESPACE_KEY)
+            assert setting is not None, "no run has pinned the namespace yet"
+            return setting.value
+
+    def external_id(self, task_id: int) -> str:
+        """What ``Sales_Connect_Id__c`` holds for a task this installation pushed."""
+        return f"{self.namespace()}:{task_id}"
 
     def link_of(self, task_id: int) -> TaskLink | None:
         with self.store.session() as s:

@@ -33,7 +33,7 @@ def test_sales_connect_create_edit_complete_delete_and_reopen_reach_salesforce(h
 
     assert first.counts["sc_to_sf"]["create"] == 3
     created = harness.sf_task(harness.link_of(edited).sf_id)
-    assert created["OwnerId"] == rep.owner_id and created["Sales_Connect_Id__c"] == str(edited)
+    assert created["OwnerId"] == rep.owner_id and created["Sales_Connect_Id__c"] == harness.external_id(edited)
     assert (created["Subject"], created["Description"], created["ActivityDate"], created["Priority"],
             created["Type"], created["Status"]) == ("call the buyer", "first pass", _days(3).isoformat(), "Normal",
                                                     "Call", "Not Started")

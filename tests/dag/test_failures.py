@@ -59,7 +59,7 @@ def test_503s_on_queries_and_collection_calls_are_retried_and_the_run_succeeds(h
     harness.sf_create(rep.owner_id, "from Salesforce")
     harness.sc_create(rep, "from Sales Connect")
     harness.emu.add_fault("http_503", count=2, path="/query")
-    harness.emu.add_fault("http_503", count=1, path="/composite/sobjects", method="PATCH")
+    harness.emu.add_fault("http_503", count=1, path="/composite/sobjects", method="POST")
 
     history = harness.run()
 
@@ -101,7 +101,7 @@ def test_request_limit_exceeded_stops_the_run_cleanly_and_the_next_run_finishes(
 
     assert finished.counts["sc_to_sf"]["create"] == 250
     pushed = Counter(t["Sales_Connect_Id__c"] for t in harness.sf_tasks(rep.owner_id))
-    assert set(pushed) == {str(i) for i in ids} | {None} and max(pushed.values()) == 1
+    assert set(pushed) == {harness.external_id(i) for i in ids} | {None} and max(pushed.values()) == 1
     assert all(harness.link_of(i) is not None for i in ids)
     assert sum(t.subject == "made in Salesforce before the limit" for t in harness.sc_tasks(rep)) == 1
     assert harness.link_of(harness.sc_by_subject(rep, "made in Salesforce before the limit").id).sf_id == sf_side
@@ -158,8 +158,8 @@ def test_a_crash_half_way_through_the_salesforce_writes_is_finished_without_dupl
     rep = harness.rep(0)
     harness.run()
     ids = [harness.sc_create(rep, f"sequence step {n}") for n in range(450)]  # three collection calls
-    harness.emu.add_fault("delay", count=1, path="/composite/sobjects", method="PATCH", delay_ms=1)
-    harness.emu.add_fault("http_500", count=4, path="/composite/sobjects", method="PATCH")  # outlasts the retries
+    harness.emu.add_fault("delay", count=1, path="/composite/sobjects", method="POST", delay_ms=1)
+    harness.emu.add_fault("http_500", count=4, path="/composite/sobjects", method="POST")  # outlasts the retries
 
     crashed = harness.pipeline_run("crashed-mid-load")
     run_plan = pipeline.plan_run(crashed)
@@ -177,7 +177,7 @@ def test_a_crash_half_way_through_the_salesforce_writes_is_finished_without_dupl
     finished = harness.run()
 
     pushed = Counter(t["Sales_Connect_Id__c"] for t in harness.sf_tasks(rep.owner_id))
-    assert set(pushed) == {str(i) for i in ids} and max(pushed.values()) == 1
+    assert set(pushed) == {harness.external_id(i) for i in ids} and max(pushed.values()) == 1
     assert all(harness.link_of(i) is not None for i in ids)
     assert finished.counts["sc_to_sf"]["create"] == 250
 
@@ -186,14 +186,14 @@ def test_airflow_retrying_a_load_that_died_half_way_duplicates_nothing(harness: 
     rep = harness.rep(0)
     harness.run()
     ids = [harness.sc_create(rep, f"follow-up {n}") for n in range(250)]  # two collection calls
-    harness.emu.add_fault("delay", count=1, path="/composite/sobjects", method="PATCH", delay_ms=1)
-    harness.emu.add_fault("http_500", count=4, path="/composite/sobjects", method="PATCH")
+    harness.emu.add_fault("delay", count=1, path="/composite/sobjects", method="POST", delay_ms=1)
+    harness.emu.add_fault("http_500", count=4, path="/composite/sobjects", method="POST")
 
     history = harness.run()  # load's first try dies after 200 records; Airflow retries it (20 s later)
 
     assert harness.armed_faults() == []
     pushed = Counter(t["Sales_Connect_Id__c"] for t in harness.sf_tasks(rep.owner_id))
-    assert set(pushed) == {str(i) for i in ids} and max(pushed.values()) == 1
+    assert set(pushed) == {harness.external_id(i) for i in ids} and max(pushed.values()) == 1
     assert history.counts["sc_to_sf"]["create"] == 250 and history.status == "success"
 
 
@@ -259,7 +259,7 @@ def test_writes_whose_answer_was_lost_are_sent_again_without_duplicates(harness:
     rep = harness.rep(0)
     harness.run()
     created = [harness.sc_create(rep, f"first call {n}") for n in range(3)]
-    harness.emu.add_fault("response_lost", count=1, path="/composite/sobjects", method="PATCH")
+    harness.emu.add_fault("response_lost", count=1, path="/composite/sobjects", method="POST")
 
     pushed = harness.run()
 

@@ -142,7 +142,7 @@ def snapshot(stack: AirflowStack, seeded: Seeded, dag_run_id: str) -> Snapshot:
     )
     salesforce = sorted(
         (seeded.owner_index.get(r["OwnerId"]), r["Subject"], r["Status"], r["Priority"],
-         sc_by_id[int(r[EXTERNAL_ID_FIELD])].subject if r.get(EXTERNAL_ID_FIELD) else None)
+         sc_by_id[int(str(r[EXTERNAL_ID_FIELD]).rsplit(":", 1)[-1])].subject if r.get(EXTERNAL_ID_FIELD) else None)
         for r in sf_rows
     )
     problems = _problems(seeded, tasks, links, sf_rows, user_ids, sf_by_id)

@@ -13,6 +13,7 @@ from task_sync.diff import SyncInput, SyncPlan, build_plan
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 ENABLED_AT = NOW - dt.timedelta(days=2)
+NAMESPACE = "sc-test"
 
 
 def sf_id(n: int) -> str:
@@ -113,7 +114,13 @@ class World:
             links=pd.DataFrame(self.links),
             users=pd.DataFrame(self.users),
             sf_deleted=pd.DataFrame(self.deleted, columns=["sf_id", "deleted_at"]),
+            external_id_namespace=NAMESPACE,
         ))
+
+
+def ext_id(task_id: int) -> str:
+    """``Sales_Connect_Id__c`` of a task this installation pushed."""
+    return f"{NAMESPACE}:{task_id}"
 
 
 def only(frame: pd.DataFrame) -> dict[str, Any]:

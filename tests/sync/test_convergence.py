@@ -117,7 +117,8 @@ class Simulation:
         users = [{"user_id": u, "sf_owner_id": owner_id(u), "sync_enabled": True, "enabled_at": ENABLED_AT}
                  for u in USERS]
         plan = build_plan(SyncInput(pd.DataFrame(sf_changes), pd.DataFrame(sc_changes),
-                                    pd.DataFrame(list(self.links.values())), pd.DataFrame(users)))
+                                    pd.DataFrame(list(self.links.values())), pd.DataFrame(users),
+                                    external_id_namespace="sc-convergence"))
         assert plan.quarantined.empty, plan.quarantined.to_dict("records")
         self.apply(plan)
         self.sf_watermark, self.sc_watermark = started, sc_high

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sync_world import AGREED_SC, AGREED_SF, ENABLED_AT, NOW, World, only, owner_id, sf_id, sf_time
+import pytest
+from sync_world import AGREED_SC, AGREED_SF, ENABLED_AT, NOW, World, ext_id, only, owner_id, sf_id, sf_time
 
 from task_sync import diff, fields
 
@@ -71,7 +72,7 @@ def test_sc_task_created_after_enable_is_pushed_by_external_id(world: World) -> 
     assert row["sf_fields"] == {
         "Subject": "Call Bob", "Description": None, "ActivityDate": "2026-11-26", "Status": "Completed",
         "Priority": "Low", "Type": None, "ReminderDateTime": "2026-11-26T09:00:00Z", "IsReminderSet": True,
-        "OwnerId": owner_id(1), fields.EXTERNAL_ID_FIELD: "10",
+        "OwnerId": owner_id(1), fields.EXTERNAL_ID_FIELD: ext_id(10),
     }
     assert row["sc_seq"] == 10
 
@@ -477,14 +478,22 @@ def test_deleted_on_both_sides_is_nothing_to_do(world: World) -> None:
 
 def test_unlinked_record_carrying_our_external_id_is_adopted_not_duplicated(world: World) -> None:
     world.user(1)
-    world.sf_task(1, Sales_Connect_Id__c="10", modified=ENABLED_AT - dt.timedelta(days=5))
+    world.sf_task(1, Sales_Connect_Id__c=ext_id(10), modified=ENABLED_AT - dt.timedelta(days=5))
     row = only(world.plan().sf_to_sc.creates)
     assert row["sales_connect_id"] == "10"
 
 
+@pytest.mark.parametrize("value", ["10", "other-install:10", "sc-test:ten"])
+def test_an_external_id_outside_our_namespace_names_no_task_of_ours(world: World, value: str) -> None:
+    world.user(1)
+    world.sf_task(1, Sales_Connect_Id__c=value)
+    row = only(world.plan().sf_to_sc.creates)
+    assert row["sales_connect_id"] is None
+
+
 def test_record_being_pushed_in_the_same_plan_is_not_imported_back(world: World) -> None:
     world.user(1)
-    world.sf_task(1, Sales_Connect_Id__c="10")
+    world.sf_task(1, Sales_Connect_Id__c=ext_id(10))
     world.sc_task(10)
     plan = world.plan()
     assert plan.sf_to_sc.creates.empty

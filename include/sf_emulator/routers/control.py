@@ -23,6 +23,10 @@ gets 400 `{"detail": "..."}`.
     POST   sessions          {"username"} | {"user_id"} [+ "refresh_token": true]  ->  {"session_id", "user_id"
                               [, "refresh_token"]}   (a refresh token: the user approved the OAuth app)
     DELETE sessions          [?session_id=]  ->  {"revoked": n}
+    GET    fields            {"Task": {"Sales_Connect_Id__c": {changes}}}: custom fields as the admin changed them
+    POST   fields            {"object": "Task", "field": "Sales_Connect_Id__c", "deleted"|"visible"|"external_id"|
+                              "unique"|"createable"|"updateable": bool, "length": n}   (only custom fields)
+    DELETE fields            every custom field back as shipped
     GET    tasks             [?ids=a,b&limit=n]  ->  {"records": [... + LastWriteClient, DeletedDate], ...}
 """
 
@@ -34,6 +38,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from sf_emulator.api import JsonBody, emulator
 from sf_emulator.bulk_jobs import jobs_of
+from sf_emulator.custom_fields import FieldChangeError
 from sf_emulator.org import Emulator
 from sf_emulator.records import wire_value
 from sf_emulator.routers.auth import CONSUMER_KEY, CONSUMER_SECRET
@@ -255,6 +260,31 @@ def new_session(org: Org, body: JsonBody) -> dict:
 def revoke_sessions(org: Org, session_id: str | None = None) -> dict:
     """Invalidate `?session_id=` (or every session): the next API call with it gets 401 INVALID_SESSION_ID."""
     return {"revoked": org.sessions.revoke(session_id) if session_id else org.sessions.revoke_all()}
+
+
+@router.get("/fields")
+def get_fields(org: Org) -> dict:
+    return org.custom_fields.describe()
+
+
+@router.post("/fields")
+def change_field(org: Org, body: JsonBody) -> dict:
+    """Delete, hide or re-flag a custom field, as an admin does in Setup (see `sf_emulator.custom_fields`)."""
+    spec = dict(_object(body, "fields"))
+    object_name, field_name = spec.pop("object", "Task"), spec.pop("field", None)
+    if not isinstance(object_name, str) or not isinstance(field_name, str) or not spec:
+        raise HTTPException(400, "fields: give 'field' (and 'object', default Task) and at least one change")
+    try:
+        org.custom_fields.change(object_name, field_name, spec)
+    except FieldChangeError as exc:
+        raise HTTPException(400, f"fields: {exc}") from None
+    return org.custom_fields.describe()
+
+
+@router.delete("/fields")
+def restore_fields(org: Org) -> dict:
+    org.custom_fields.clear()
+    return org.custom_fields.describe()
 
 
 @router.get("/tasks")

@@ -37,7 +37,7 @@ def object_info(name: str, call: DescribeCall) -> dict:
 
 
 def describe(name: str, call: DescribeCall) -> dict:
-    return schema_or_404(name).describe(call.version)
+    return call.emulator.custom_fields.effective(schema_or_404(name)).describe(call.version)
 
 
 def updated(name: str, call: UpdatedCall, start: str | None = None, end: str | None = None) -> dict:

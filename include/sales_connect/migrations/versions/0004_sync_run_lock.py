@@ -1,7 +1,7 @@
 """The sync's run lock: one row that a DAG run holds from its plan to its report.
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06 19:10:00
 
 Airflow 3 backfills do not count against the DAG's ``max_active_runs``; this row is what keeps
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0004"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
