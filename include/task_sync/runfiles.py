@@ -47,7 +47,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     json_columns = json.loads((table.schema.metadata or {}).get(_JSON_COLUMNS_KEY, b"[]"))
     frame = table.to_pandas()
     for column in json_columns:
-        frame[column] = frame[column].map(lambda v: None if v is None else json.loads(v))
+        # A missing value comes back as None or, beside other types in the column, as NaN.
+        frame[column] = frame[column].map(lambda v: json.loads(v) if isinstance(v, str | bytes) else None)
     return frame.astype(object).where(frame.notna(), None) if len(frame) else frame
 
 

@@ -102,3 +102,25 @@ def test_a_task_moved_in_salesforce_away_from_a_rep_whose_sync_is_off_stays_in_t
         Step("run", {"kind": "scheduled"}),
     ])
     assert outcome.violations == []
+
+
+def test_seed_20526_a_sales_connect_delete_after_a_dry_run_reaches_salesforce(play) -> None:
+    """Found by the history generator (seed 20526, shrunk 40 -> 12 steps): deleted_task_still_in_sf."""
+    outcome = play([
+        Step('add_rep', {'tz': 'Pacific/Pago_Pago'}),
+        Step('sync', {'rep': 0, 'on': True}),
+        Step('run', {'kind': 'scheduled'}),
+        Step('sc_create', {'task': 't1', 'rep': 0, 'subject': 'call back 2', 'due_date': None, 'priority': 'low',
+                           'task_type': 'email'}),
+        Step('fault', {'fault': 'lock_rows', 'task': 't0'}),
+        Step('sc_create', {'task': 't2', 'rep': 0, 'subject': 'call back 3', 'due_date': '2026-12-07',
+                           'priority': 'low', 'task_type': 'todo'}),
+        Step('sf_create', {'task': 't3', 'rep': 1, 'Subject': 'follow up 4', 'ActivityDate': '2026-12-06',
+                           'Priority': 'Normal', 'Type': 'Email'}),
+        Step('run', {'kind': 'scheduled'}),
+        Step('sc_act', {'task': 't1', 'action': 'delete'}),
+        Step('run', {'kind': 'dry_run'}),
+        Step('sf_act', {'task': 't2', 'action': 'edit', 'fields': {'Type': 'Email'}}),
+        Step('sc_act', {'task': 't2', 'action': 'edit', 'fields': {'task_type': 'email'}}),
+    ])
+    assert outcome.violations == []
