@@ -8,8 +8,6 @@ import datetime as dt
 
 from dag_harness import Rep, SyncHarness, now
 
-from sales_connect.models import User
-
 DAY = dt.timedelta(days=1)
 
 
@@ -23,10 +21,11 @@ def _delete_in_salesforce_at(harness: SyncHarness, sf_id: str, when: dt.datetime
         harness.emu.set_clock(now())
 
 
-def _switched_off_since(harness: SyncHarness, rep: Rep, since: dt.datetime) -> None:
-    """History: the rep's last sync ran at ``since`` and sync was switched off right after."""
-    with harness.store.session() as s:
-        s.get(User, rep.user_id).last_synced_at = since
+def _synced_then_switched_off(harness: SyncHarness, rep: Rep, since: dt.datetime) -> None:
+    """History: a real run at ``since`` on Salesforce's clock (so the rep's last committed read is
+    then), and sync switched off right after."""
+    with harness.salesforce_clock(since):
+        harness.run()
     harness.disable(rep.user_id, at=since)
 
 
@@ -57,11 +56,10 @@ def test_reenabled_sync_removes_tasks_salesforce_deleted_while_it_was_off_within
     other = harness.rep(1)  # keeps syncing, so the run-wide getDeleted cursor moves on meanwhile
     deleted_while_off = harness.sf_seed(rep.owner_id, "call back", modified=start - 13 * DAY + dt.timedelta(hours=1))
     harness.sf_seed(rep.owner_id, "still here", modified=start - 13 * DAY + dt.timedelta(hours=2))
-    harness.run()
+    _synced_then_switched_off(harness, rep, start - 12 * DAY)
     task = harness.sc_by_subject(rep, "call back")
     assert task is not None
 
-    _switched_off_since(harness, rep, start - 12 * DAY)
     _delete_in_salesforce_at(harness, deleted_while_off, start - 10 * DAY)
     harness.sf_create(other.owner_id, "other rep keeps working")
     while_off = harness.run()
@@ -80,10 +78,9 @@ def test_deletion_older_than_15_days_is_caught_by_the_id_reconciliation(harness:
     rep = harness.rep(0, enable_at=start - 21 * DAY)
     purged = harness.sf_seed(rep.owner_id, "ancient follow-up", modified=start - 21 * DAY + dt.timedelta(hours=1))
     harness.sf_seed(rep.owner_id, "still here", modified=start - 21 * DAY + dt.timedelta(hours=2))
-    harness.run()
+    _synced_then_switched_off(harness, rep, start - 20 * DAY)
     task = harness.sc_by_subject(rep, "ancient follow-up")
 
-    _switched_off_since(harness, rep, start - 20 * DAY)
     _delete_in_salesforce_at(harness, purged, start - 17 * DAY)
     assert harness.sf_row(purged) is None  # purged from the recycle bin: getDeleted cannot tell
 

@@ -98,8 +98,8 @@ def test_a_first_sync_that_dies_half_way_is_finished_by_the_next_run_without_dup
     for n in range(30):
         harness.sf_seed(rep.owner_id, f"imported {n}", modified=enable_at - dt.timedelta(hours=1, minutes=n))
     pushed = [harness.sc_create(rep, f"pushed {n}") for n in range(250)]  # two collection calls
-    harness.emu.add_fault("delay", count=1, path="/composite/sobjects", method="PATCH", delay_ms=1)
-    harness.emu.add_fault("http_500", count=4, path="/composite/sobjects", method="PATCH")
+    harness.emu.add_fault("delay", count=1, path="/composite/sobjects", method="POST", delay_ms=1)
+    harness.emu.add_fault("http_500", count=4, path="/composite/sobjects", method="POST")
 
     first = harness.pipeline_run("first-sync-dies")
     run_plan = pipeline.plan_run(first)

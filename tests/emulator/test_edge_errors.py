@@ -80,7 +80,7 @@ def test_control_plane_rejects_bad_bodies(emu: EmulatorProcess) -> None:
         ("POST", "seed", {"generate_tasks": {"count": -1}}, "generate_tasks"),
         ("POST", "seed", {"generate_tasks": {"count": 5, "owner_ids": ["0055e0000000005AAA"]}}, "active users"),
         ("POST", "seed", {"tasks": [{"ActivityDate": "someday"}]}, "JSON_PARSER_ERROR"),
-        ("POST", "limits", {"daily_api_requests": -5}, "non-negative"),
+        ("POST", "limits", {"daily_api_requests": -5}, "daily_api_requests must be an integer of at least 0"),
         ("POST", "clock", {"advance_seconds": "soon"}, "number"),
         ("POST", "reset", {"seed": "everything"}, "seed must be"),
         ("POST", "sessions", {"username": "nobody@example.com"}, "no such user"),
