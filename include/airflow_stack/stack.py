@@ -33,6 +33,7 @@ from airflow_stack import pg, procs
 from airflow_stack.client import AirflowClient
 from airflow_stack.emulator import StackEmulator
 from airflow_stack.hostname import HOSTNAME_ENV
+from airflow_stack.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 EXECUTORS = ("CeleryExecutor", "LocalExecutor")
@@ -48,12 +49,6 @@ _FOREIGN_ENV_KEYS = ("AIRFLOW_HOME", "AIRFLOW_CONFIG", "SALESFORCE_CA_BUNDLE")
 
 class StackError(RuntimeError):
     """The stack could not start (the message ends with the failing component's log tail)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _tail(path: str | Path, lines: int = 40) -> str:
@@ -125,7 +120,7 @@ class AirflowStack:
             "sales_connect": f"afstack_{self.tag}_sales_connect",
         }
         self.redis_prefix = f"afstack-{self.tag}:"
-        self.api_port = _free_port()
+        self.api_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.api_port}"
         self.worker_names = [f"worker{i}@{socket.gethostname()}" for i in range(1, self.workers + 1)]
         self.emulator_info: dict[str, Any] | None = None
@@ -213,8 +208,8 @@ class AirflowStack:
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self._write_passwords()),
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
-                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(_free_port()),
-                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW_CONN_SALES_CONNECT_DB": json.dumps(self._sales_connect_conn()),
             }
         )
@@ -257,7 +252,7 @@ class AirflowStack:
         """Start the Salesforce emulator and wire ``salesforce_default`` to it."""
         state = self.home / "sf_emulator" / "org.sqlite3"
         state.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "sf_emulator", "--port", str(_free_port()), "--state", str(state)]
+        argv = [sys.executable, "-m", "sf_emulator", "--port", str(free_port()), "--state", str(state)]
         record = self._spawn("sf-emulator", argv)
         info: dict[str, Any] = {}
 
@@ -309,7 +304,7 @@ class AirflowStack:
         self._spawn(
             "scheduler",
             ["airflow", "scheduler"],
-            {**env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port())},
+            {**env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())},
         )
         self._spawn("dag-processor", ["airflow", "dag-processor"], env)
         if self.with_triggerer:
@@ -318,7 +313,7 @@ class AirflowStack:
             worker_env = {
                 **env,
                 # Two workers on one machine each need their own log server port.
-                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 # Task instances then record the Celery node name, so a test sees which worker ran what.
                 "AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_stack.hostname.stack_hostname",
                 HOSTNAME_ENV: name,

@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from airflow_stack.ports import free_port
 from sales_connect import repository
 from sales_connect.db import Store, migrate
 
@@ -44,12 +44,6 @@ PEOPLE: dict[str, tuple[str, dict[str, str] | None]] = {
     "nolink": ("user", None),
 }
 STORE_TABLES = ("sync_errors", "sync_conflicts", "sync_runs", "task_links", "tasks", "sync_watermarks", "users")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _tail(path: Path, lines: int = 60) -> str:

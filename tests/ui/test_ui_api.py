@@ -9,13 +9,13 @@ functions, as the DAG writes them.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from airflow_stack.ports import free_port
 from sales_connect import repository
 from sales_connect.models import SyncError, Task, TaskLink, User
 from task_sync import ledger
@@ -208,15 +208,9 @@ def test_owner_id_taken_by_another_user_is_refused(ui) -> None:
 @pytest.fixture(scope="module")
 def cut_off_server(ui_servers, ui_server):  # type: ignore[no-untyped-def]
     """A second api-server whose plugin is told Airflow's API is at a port nobody listens on."""
-    server = ui_servers.start("ui-api-server-cut-off", {"SALES_CONNECT_AIRFLOW_API_URL": f"http://127.0.0.1:{_closed_port()}"})
+    server = ui_servers.start("ui-api-server-cut-off", {"SALES_CONNECT_AIRFLOW_API_URL": f"http://127.0.0.1:{free_port()}"})
     server.user_ids = ui_server.user_ids  # same store, same people
     return server
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_unreachable_airflow_api_keeps_the_setting_and_says_so(ui, cut_off_server) -> None:
