@@ -465,10 +465,12 @@ def test_unknown_error_code_gets_a_generic_explanation(ui) -> None:
 
 
 def test_retry_moves_the_errors_next_attempt_to_now_for_its_owner_only(ui) -> None:
+    # The module's NOW is import time, minutes old by now in a full suite; the backoff is counted from here.
+    refused_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     with ui.store.session() as session:
         error = ledger.record_error(session, run_id=None, user_id=ui.user_ids["alice"], direction="sc_to_sf",
                                     operation="update", error_code="REQUIRED_FIELD_MISSING", message="Status",
-                                    now=NOW - dt.timedelta(minutes=1), task_id=5)
+                                    now=refused_at, task_id=5)
         session.flush()
         error_id, planned = error.id, error.next_retry_at
     assert planned > dt.datetime.now(dt.UTC)
