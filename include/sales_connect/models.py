@@ -305,3 +305,37 @@ class PendingCreate(Base):
     external_id: Mapped[str] = mapped_column(String(100))
     # Salesforce's clock (the run's server time) when the create first went out.
     first_sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SyncOutcome(Base):
+    """What one run did to one record, written in the same transaction as the change itself.
+
+    A load that Airflow retries (or that dies half-way and is run again by the same DAG run) finds
+    here what its earlier tries already settled, skips those records, and reports the run's counts
+    from these rows rather than from what the last try happened to do. One row per record, direction
+    and outcome: a conflict and the winning write are two outcomes of one record.
+    """
+
+    __tablename__ = "sync_outcomes"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(16), primary_key=True)  # "sf_to_sc" | "sc_to_sf"
+    record_key: Mapped[str] = mapped_column(String(40), primary_key=True)  # task id or Salesforce id
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)  # written | error | conflict | deferred
+    kind: Mapped[str] = mapped_column(String(16))  # create | update | complete | delete (for "written")
+    shard_key: Mapped[str] = mapped_column(String(100), index=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncStepCalls(Base):
+    """The Salesforce API calls of one try of one step, kept even when the try fails, so the
+    history's call count includes what failed tries spent (Airflow retries them)."""
+
+    __tablename__ = "sync_step_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    step: Mapped[str] = mapped_column(String(120))  # "plan", "extract tasks-01-of-02", ...
+    calls: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -30,83 +30,88 @@ from sales_connect.models import CHANGED_BY_SYNC, Task, TaskLink
 from task_sync import external_ids, ledger
 from task_sync.diff import SC_TO_SF_COLUMNS, DirectionPlan, SyncPlan
 from task_sync.fields import EXTERNAL_ID_FIELD
+from task_sync.outcomes import CONFLICT, DEFERRED, ERROR, SC_TO_SF, SF_TO_SC, WRITTEN, RunOutcomes
 from task_sync.restores import Adoption, adopt, redelete, refused_conflict
 from task_sync.runfiles import records
 from task_sync.salesforce import RecordResult, SalesforceGateway
+from task_sync.sc_batches import DEFAULT_BATCH, sales_connect_parts
 from task_sync.write_guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
-SC_TO_SF, SF_TO_SC = "sc_to_sf", "sf_to_sc"
 _CHUNK = 900  # ids per IN (...): under every backend's bound-parameter limit
-
-
-def _zero_kinds() -> dict[str, int]:
-    return dict.fromkeys(("create", "update", "complete", "delete"), 0)
-
-
-@dataclass
-class LoadCounts:
-    """What actually got written (the plan says what was intended)."""
-
-    written: dict[str, dict[str, int]] = field(default_factory=lambda: {d: _zero_kinds() for d in (SF_TO_SC, SC_TO_SF)})
-    errors: int = 0
-    deferred: int = 0  # Sales Connect rows a rep changed during the run: next run takes them
-    conflicts: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        return {"written": self.written, "errors": self.errors, "deferred": self.deferred, "conflicts": self.conflicts}
 
 
 # -- Sales Connect ------------------------------------------------------------------------------
 
 
 def apply_to_sales_connect(
-    session: Session, plan: SyncPlan, *, run_id: int | None, now: dt.datetime, counts: LoadCounts
+    session_factory: SessionFactory, plan: SyncPlan, *, run_id: int, now: dt.datetime, outcomes: RunOutcomes,
+    batch_size: int = DEFAULT_BATCH,
 ) -> SyncPlan:
-    """Write the Salesforce side's changes, the echo refreshes, conflicts and quarantined records.
+    """Write the Salesforce side's changes, the echo refreshes, conflicts and quarantined records,
+    in transactions of at most ``batch_size`` records (``sc_batches``: a rep's save waits for one
+    of them at most, never for the whole load).
 
-    Works in bulk: the tasks and links a phase touches are read with one query per chunk and
-    written with one flush, so the change counter is drawn once per phase, not once per task.
     Returns the plan for Salesforce: ``plan`` plus the deletion of every restored record whose
     Sales Connect row the rep had deleted (``restores``: their deletion wins).
+
+    Each change notes its outcome in its own transaction (``outcomes``): a retried load skips what
+    an earlier try committed, and records each conflict and error once.
     """
+    redeletions: list[dict[str, Any]] = []
+    for part in sales_connect_parts(plan, batch_size):
+        with session_factory() as session:
+            redeletions += _apply_part(session, part, run_id=run_id, now=now, outcomes=outcomes)
+    return _with_redeletions(plan, redeletions)
+
+
+def _apply_part(
+    session: Session, plan: SyncPlan, *, run_id: int, now: dt.datetime, outcomes: RunOutcomes
+) -> list[dict[str, Any]]:
+    """One part of the Sales Connect side, in ``session``'s transaction. Works in bulk: the tasks and
+    links it touches are read with one query per chunk and written with one flush, so the change
+    counter is drawn once per part, not once per task. Returns the restored records to delete again."""
     direction = plan.sf_to_sc
-    counts.written[SF_TO_SC]["delete"] += _remove_tasks(session, records(direction.deletions), now)
+    for task_id in _remove_tasks(session, records(direction.deletions), now):
+        outcomes.note(session, SF_TO_SC, task_id, WRITTEN, "delete")
     imported, refused = _import_tasks(session, records(direction.creates), now)
-    counts.written[SF_TO_SC]["create"] += imported
+    for row in imported:
+        outcomes.note(session, SF_TO_SC, row["sf_id"], WRITTEN, "create")
     for row, task in refused:
-        ledger.record_conflict(session, run_id=run_id, now=now,
-                               **refused_conflict(row, task, when=_when(row.get("sf_modstamp"))))
-        counts.conflicts += 1
+        if outcomes.note(session, SF_TO_SC, row["sf_id"], CONFLICT):
+            ledger.record_conflict(session, run_id=run_id, now=now,
+                                   **refused_conflict(row, task, when=_when(row.get("sf_modstamp"))))
     for kind, frame in (("update", direction.updates), ("complete", direction.completions)):
-        rows = records(frame)
-        written = _edit_tasks(session, rows, now)
-        counts.written[SF_TO_SC][kind] += written
-        counts.deferred += len(rows) - written
+        rows = outcomes.unsettled(SF_TO_SC, records(frame), "task_id")
+        edited = {id(row) for row in _edit_tasks(session, rows, now)}
+        for row in rows:
+            outcomes.note(session, SF_TO_SC, row["task_id"], WRITTEN if id(row) in edited else DEFERRED, kind)
     refreshes = records(plan.link_refreshes)
     links = _links(session, [r["task_id"] for r in refreshes])
     for row in refreshes:
         if (link := links.get(_int(row["task_id"]))) is not None:
             _refresh_link(link, row, now)
     for row in records(plan.conflicts):
+        if not outcomes.note(session, SF_TO_SC, _record_key(row), CONFLICT):
+            continue
         ledger.record_conflict(
             session, run_id=run_id, user_id=int(row["user_id"]), task_id=_int(row["task_id"]), sf_id=row["sf_id"],
             sc_version=row["sc_version"] or {}, sf_version=row["sf_version"] or {},
             sc_modified_at=_when(row["sc_modified_at"]), sf_modified_at=_when(row["sf_modified_at"]),
             winner=row["winner"], rule=row["rule"], now=now,
         )
-        counts.conflicts += 1
     for row in records(plan.quarantined):
+        if not outcomes.note(session, row["direction"], _record_key(row), ERROR, row["operation"]):
+            continue
         ledger.record_error(
             session, run_id=run_id, user_id=_int(row.get("user_id")), direction=row["direction"],
             operation=row["operation"], error_code=row["error_code"], message=row["message"], now=now,
             task_id=_int(row.get("task_id")), sf_id=row.get("sf_id"), payload=row.get("payload") or {},
         )
-        counts.errors += 1
     session.flush()
-    return _with_redeletions(plan, [redelete(row, task) for row, task in refused])
+    return [redelete(row, task) for row, task in refused]
 
 
 def _with_redeletions(plan: SyncPlan, rows: list[dict[str, Any]]) -> SyncPlan:
@@ -146,18 +151,19 @@ def _linked_sf_ids(session: Session, sf_ids: list[Any]) -> set[str]:
     return found
 
 
-def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
+def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> list[int]:
     """Tombstone tasks Salesforce deleted (or moved to another owner) and drop their links.
 
     A task the rep deleted while Salesforce moved it away becomes the sync's tombstone: their
-    deletion lost to the owner change, so the task is theirs again if the record comes back."""
+    deletion lost to the owner change, so the task is theirs again if the record comes back. Taking
+    the tombstone over is the sync's removal of that task, so it is returned (and counted) too."""
     ids = [r["task_id"] for r in rows]
     moved_away = {_int(r["task_id"]) for r in rows if r.get("reason") == "owner_changed"}
     tasks, links = _tasks(session, ids), _links(session, ids)
     for link in links.values():
         session.delete(link)
     session.flush()  # a Salesforce id may be linked afresh (new owner) in this transaction
-    removed = 0
+    removed: list[int] = []
     for task_id in {_int(i) for i in ids}:
         task = tasks.get(task_id)
         if task is None:
@@ -165,19 +171,20 @@ def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
         if task.deleted_at is None:
             task.deleted_at = now
             task.changed_by = CHANGED_BY_SYNC
-            removed += 1
+            removed.append(task.id)
         elif task_id in moved_away and task.changed_by != CHANGED_BY_SYNC:
             task.changed_by = CHANGED_BY_SYNC
+            removed.append(task.id)
     session.flush()
     return removed
 
 
 def _import_tasks(
     session: Session, rows: list[dict[str, Any]], now: dt.datetime
-) -> tuple[int, list[tuple[dict[str, Any], Task]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], Task]]]:
     """Salesforce tasks new to Sales Connect, or ones we pushed (adopted by their row: the link write
     was lost -- only with an unsettled create of ours, see ``external_ids`` --, or the record came
-    back to a deleted row, see ``restores``). Returns how many were placed, and the restored records
+    back to a deleted row, see ``restores``). Returns the rows placed, and the restored records
     refused because the rep had deleted their row.
 
     A Salesforce id linked since the diff was made was imported by an earlier attempt of this
@@ -216,11 +223,12 @@ def _import_tasks(
             session.add(link)
         _store_agreement(link, row, sc_seq=task.change_seq, now=now)
     session.flush()
-    return len(placed), refused
+    return [row for row, _task in placed], refused
 
 
-def _edit_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
-    """Apply Salesforce edits to tasks still at the version the diff saw; the rest wait a run."""
+def _edit_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+    """Apply Salesforce edits to tasks still at the version the diff saw (returns those rows); the
+    rest wait a run."""
     tasks = _tasks(session, [r["task_id"] for r in rows])
     edited: list[tuple[dict[str, Any], Task]] = []
     for row in rows:
@@ -239,7 +247,7 @@ def _edit_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) 
     for row, task in edited:
         if (link := links.get(task.id)) is not None:
             _store_agreement(link, row, sc_seq=task.change_seq, now=now)
-    return len(edited)
+    return [row for row, _task in edited]
 
 
 def _refresh_link(link: TaskLink, row: dict[str, Any], now: dt.datetime) -> None:
@@ -291,12 +299,13 @@ def apply_to_salesforce(
     session_factory: SessionFactory,
     plan: SyncPlan,
     *,
-    run_id: int | None,
+    run_id: int,
     now: dt.datetime,
-    counts: LoadCounts,
+    outcomes: RunOutcomes,
     bulk_threshold: int = 10_000,
     guard: WriteGuard | None = None,
     sent_at: dt.datetime | None = None,
+    sc_batch_size: int = DEFAULT_BATCH,
 ) -> None:
     """Push Sales Connect's changes. Raises ``ApiLimitExceeded`` untouched (the caller stops the run).
 
@@ -307,9 +316,9 @@ def apply_to_salesforce(
     ``external_ids``), so a value already taken is judged ours or foreign, never written over. With a
     ``guard``, updates and deletions go out only to records Salesforce did not change since the diff
     read them; the others are planned again (``write_guard``) and that plan is applied on both sides
-    at once.
+    at once. Records an earlier try of this load settled (``outcomes``) are not sent again.
     """
-    direction = plan.sc_to_sf
+    direction = _unsettled(plan.sc_to_sf, outcomes)
     sent_at = sent_at or now
 
     def announced(send: Send) -> Send:
@@ -319,10 +328,8 @@ def apply_to_salesforce(
             return send(rows)
         return send_announced
 
-    planned = records(direction.creates)
-    unlinked = _unlinked(session_factory, planned)
     # Linked since the diff: an earlier attempt of this load created them (Airflow retried it).
-    counts.written[SC_TO_SF]["create"] += len(planned) - len(unlinked)
+    unlinked = _unlinked(session_factory, records(direction.creates))
     creates = _sent(unlinked, bulk_threshold,
                     announced(lambda rows: gateway.insert([r["sf_fields"] for r in rows])),
                     announced(lambda rows: gateway.bulk_write("insert", [r["sf_fields"] for r in rows],
@@ -333,27 +340,39 @@ def apply_to_salesforce(
             external_ids.settled(session, [row["task_id"] for row, result in zip(batch, results, strict=True)
                                            if result.ok or result.error_code == external_ids.FOREIGN_EXTERNAL_ID])
             links = _links(session, [r["task_id"] for r in batch])
-            for row, result in _settle(session, batch, results, "create", run_id, now, counts):
+            for row, result in _settle(session, batch, results, "create", run_id, now, outcomes):
                 link = links.get(int(row["task_id"]))
                 if link is None:
                     link = TaskLink(task_id=int(row["task_id"]), user_id=int(row["user_id"]), origin="sales_connect")
                     session.add(link)
                 _store_agreement(link, {**row, "sf_id": result.sf_id}, sc_seq=_int(row["sc_seq"]), now=now)
-                counts.written[SC_TO_SF]["create"] += 1
+                outcomes.note(session, SC_TO_SF, row["task_id"], WRITTEN, "create")
     checked = guard.check(gateway, direction) if guard is not None else None
     _push_changes(gateway, session_factory, checked.cleared if checked else direction, run_id=run_id, now=now,
-                  counts=counts, bulk_threshold=bulk_threshold)
+                  outcomes=outcomes, bulk_threshold=bulk_threshold)
     if checked is not None and checked.replan is not None:
         log.info("%d record(s) changed in Salesforce since the diff read them: planned again", len(checked.held))
-        with session_factory() as session:
-            replan = apply_to_sales_connect(session, checked.replan, run_id=run_id, now=now, counts=counts)
-        _push_changes(gateway, session_factory, replan.sc_to_sf, run_id=run_id, now=now, counts=counts,
-                      bulk_threshold=bulk_threshold)
+        replan = apply_to_sales_connect(session_factory, checked.replan, run_id=run_id, now=now, outcomes=outcomes,
+                                        batch_size=sc_batch_size)
+        _push_changes(gateway, session_factory, _unsettled(replan.sc_to_sf, outcomes), run_id=run_id, now=now,
+                      outcomes=outcomes, bulk_threshold=bulk_threshold)
+
+
+def _unsettled(direction: DirectionPlan, outcomes: RunOutcomes) -> DirectionPlan:
+    """The part of a push an earlier try of this load did not settle (write or refusal)."""
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        if not len(frame) or "task_id" not in frame:
+            return frame
+        return frame[[not outcomes.settled(SC_TO_SF, _int(t)) for t in frame["task_id"]]]
+
+    return DirectionPlan(keep(direction.creates), keep(direction.updates), keep(direction.completions),
+                         keep(direction.deletions))
 
 
 def _push_changes(
     gateway: SalesforceGateway, session_factory: SessionFactory, direction: DirectionPlan, *, run_id: int | None,
-    now: dt.datetime, counts: LoadCounts, bulk_threshold: int,
+    now: dt.datetime, outcomes: RunOutcomes, bulk_threshold: int,
 ) -> None:
     """Send one direction's updates, completions and deletions, each call's links committed before the next."""
     for kind, frame in (("update", direction.updates), ("complete", direction.completions)):
@@ -364,20 +383,20 @@ def _push_changes(
         for batch, results in updates:
             with session_factory() as session:
                 links = _links(session, [r["task_id"] for r in batch])
-                for row, _result in _settle(session, batch, results, "update", run_id, now, counts):
+                for row, _result in _settle(session, batch, results, "update", run_id, now, outcomes):
                     if (link := links.get(int(row["task_id"]))) is not None:
                         _store_agreement(link, row, sc_seq=_int(row["sc_seq"]), now=now)
-                    counts.written[SC_TO_SF][kind] += 1
+                    outcomes.note(session, SC_TO_SF, row["task_id"], WRITTEN, kind)
     deletions = _sent(records(direction.deletions), bulk_threshold,
                       lambda rows: gateway.delete([r["sf_id"] for r in rows]),
                       lambda rows: gateway.bulk_write("delete", [{"Id": r["sf_id"]} for r in rows], key="Id"))
     for batch, results in deletions:
         with session_factory() as session:
             links = _links(session, [r["task_id"] for r in batch])
-            for row, _result in _settle(session, batch, results, "delete", run_id, now, counts):
+            for row, _result in _settle(session, batch, results, "delete", run_id, now, outcomes):
                 if (link := links.get(int(row["task_id"]))) is not None:
                     session.delete(link)
-                counts.written[SC_TO_SF]["delete"] += 1
+                outcomes.note(session, SC_TO_SF, row["task_id"], WRITTEN, "delete")
 
 
 Send = Callable[[list[dict[str, Any]]], list[RecordResult]]
@@ -410,9 +429,9 @@ def _settle(
     batch: list[dict[str, Any]],
     results: list[RecordResult],
     operation: str,
-    run_id: int | None,
+    run_id: int,
     now: dt.datetime,
-    counts: LoadCounts,
+    outcomes: RunOutcomes,
 ) -> list[tuple[dict[str, Any], RecordResult]]:
     """Record one collection call's outcomes: close the open errors of the records that went through
     (one query), open or extend an error for each refused one. Returns the records that went through."""
@@ -425,6 +444,8 @@ def _settle(
     links = _links(session, [row.get("task_id") for row, _ in refused])
     for row, result in refused:
         task_id = _int(row.get("task_id"))
+        if not outcomes.note(session, SC_TO_SF, _record_key(row), ERROR, operation):
+            continue
         ledger.record_error(
             session, run_id=run_id, user_id=_int(row.get("user_id")), direction=SC_TO_SF, operation=operation,
             error_code=result.error_code or "UNKNOWN_ERROR", message=result.message or "", now=now,
@@ -433,7 +454,6 @@ def _settle(
         )
         if task_id is not None and (link := links.get(task_id)) is not None:
             link.sync_state = "error"
-        counts.errors += 1
     return went_through
 
 
@@ -455,6 +475,12 @@ def open_retry_ids(session: Session, now: dt.datetime) -> list[int]:
             SyncError.next_retry_at <= now,
         )
     ))
+
+
+def _record_key(row: dict[str, Any]) -> Any:
+    """The id an outcome is noted under: the task's where the row has one, else the Salesforce record's."""
+    task_id = _int(row.get("task_id"))
+    return task_id if task_id is not None else row.get("sf_id")
 
 
 def _int(value: Any) -> int | None:

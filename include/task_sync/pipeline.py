@@ -62,10 +62,12 @@ from task_sync import (
     retries,
     run_lock,
     soql,
+    step_calls,
 )
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
 from task_sync.ledger import ShardWatermark
+from task_sync.outcomes import RunOutcomes
 from task_sync.run_scope import own_deletions
 from task_sync.runfiles import read_frame, remove_run_folder, run_folder, write_frame
 from task_sync.salesforce import ApiLimitExceeded, SalesforceGateway
@@ -176,27 +178,31 @@ def plan_run(run: RunContext) -> dict[str, Any]:
             user_ids=[u.id for u in users], now=_now(),
         )
         watermarks = ledger.load_watermarks(session)
-    api_calls = 0
-    if run.is_backfill:
-        with _noting_failure(run, run_id):
-            api_calls = backfill.refuse_unanswerable(run.interval_start, run.interval_end, run.gateway())
-    if not users:
-        log.info("nobody has sync switched on%s: nothing to do", " among the requested users" * bool(run.user_ids))
-        return {"run_id": run_id, "shards": [], "api_calls": api_calls, "server_now": None}
-    with _noting_failure(run, run_id):
-        planned = _plan_shards(run, run_id, users, watermarks)
-    return {**planned, "api_calls": planned["api_calls"] + api_calls}  # the backfill check's call too
+    with _step(run, run_id, "plan") as metered:
+        if run.is_backfill:
+            backfill.refuse_unanswerable(run.interval_start, run.interval_end, metered.gateway())
+        if not users:
+            log.info("nobody has sync switched on%s: nothing to do",
+                     " among the requested users" * bool(run.user_ids))
+            return {"run_id": run_id, "shards": [], "server_now": None}
+        return _plan_shards(metered, run_id, users, watermarks)
 
 
 @contextmanager
-def _noting_failure(run: RunContext, run_id: int) -> Iterator[None]:
-    """Keep why a step failed on the run's history row, so the report can say it."""
+def _step(run: RunContext, run_id: int, step: str) -> Iterator[RunContext]:
+    """One try of one step: yields the run with a metered gateway; keeps why the try failed on the
+    run's history row (the report says it) and what it spent in any case (``step_calls``)."""
+    meter = step_calls.CallMeter(run.gateway)
+    failed = True
     try:
-        yield
+        yield replace(run, gateway_factory=meter.open)
+        failed = False
     except Exception as exc:
         with run.store().session() as session:
             ledger.note_failure(session, run_id, f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        step_calls.record(run.store(), run_id, step, meter, failed=failed)
 
 
 def _plan_shards(
@@ -240,7 +246,6 @@ def _plan_shards(
         "shards": [{**s, "run_id": run_id, "server_now": server_now.isoformat(), "deleted_path": deleted_path,
                     "updated_path": updated_path, "retry_path": retry, "external_id_namespace": namespace}
                    for s, retry in zip(shards, retry_paths, strict=True)],
-        "api_calls": gateway.calls,
     }
 
 
@@ -334,8 +339,8 @@ def _shard_windows(
 
 
 def extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
-    with _noting_failure(run, int(shard["run_id"])):
-        return _extract_shard(run, shard)
+    with _step(run, int(shard["run_id"]), f"extract {shard['shard_key']}") as metered:
+        return _extract_shard(metered, shard)
 
 
 def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
@@ -403,7 +408,6 @@ def _extract_shard(run: RunContext, shard: Mapping[str, Any]) -> dict[str, Any]:
         "shard_deleted_path": write_frame(folder / "sf_deleted.parquet", deleted),
         "sc_high_seq": sc.high_seq,
         "older_than_floor": older,
-        "api_calls": gateway.calls,
         "extracted": {"salesforce": len(sf), "sales_connect": len(sc.changes)},
     }
 
@@ -481,8 +485,8 @@ def _preview(plan: SyncPlan, inp: SyncInput, older: int) -> dict[str, Any]:
 
 
 def load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
-    with _noting_failure(run, int(diffed["run_id"])):
-        return _load_shard(run, diffed)
+    with _step(run, int(diffed["run_id"]), f"load {diffed['shard_key']}") as metered:
+        return _load_shard(metered, diffed)
 
 
 def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
@@ -493,10 +497,12 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     plan = _read_plan(diffed["plan_paths"])
     store = run.store()
     now = _now()
-    counts = load.LoadCounts()
     run_id = int(diffed["run_id"])
+    with store.session() as session:
+        outcomes = RunOutcomes.load(session, run_id, diffed["shard_key"])
+    plan = load.apply_to_sales_connect(lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now,
+                                       outcomes=outcomes, batch_size=run.settings.load_batch)
     with store.session(changed_by="sync") as session:
-        plan = load.apply_to_sales_connect(session, plan, run_id=run_id, now=now, counts=counts)
         load.resolved_imports(session, plan, now)
         retries.close_settled(session, plan, now=now, deleted_sf_ids=retries.deleted_ids(
             read_frame(diffed["sf_path"]), read_frame(diffed["shard_deleted_path"])))
@@ -504,18 +510,19 @@ def _load_shard(run: RunContext, diffed: Mapping[str, Any]) -> dict[str, Any]:
     status, message = "success", None
     try:
         load.apply_to_salesforce(
-            gateway, lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now, counts=counts,
+            gateway, lambda: store.session(changed_by="sync"), plan, run_id=run_id, now=now, outcomes=outcomes,
             bulk_threshold=run.settings.bulk_threshold, guard=WriteGuard.of_shard(diffed),
-            sent_at=dt.datetime.fromisoformat(diffed["server_now"]),
+            sent_at=dt.datetime.fromisoformat(diffed["server_now"]), sc_batch_size=run.settings.load_batch,
         )
     except ApiLimitExceeded as exc:
         status, message = "stopped", f"Salesforce API allowance exhausted: {exc}; the rest waits for the next run"
         log.error("%s: %s", diffed["shard_key"], message)
     if status == "success" and not run.is_backfill:  # a replayed window is nobody's (first) sync
         _finish_users(store, diffed, now, dt.datetime.fromisoformat(diffed["server_now"]))
+    with store.session() as session:
+        counts = outcomes.counts(session)  # every try's writes, not only this one's
     log.info("load %s: %s", diffed["shard_key"], counts.as_json())
-    return {**result, "status": status, "message": message, "written": counts.as_json(),
-            "api_calls": int(diffed.get("api_calls", 0)) + gateway.calls}
+    return {**result, "status": status, "message": message, "written": counts.as_json()}
 
 
 def _read_plan(paths: Mapping[str, str]) -> SyncPlan:
@@ -613,7 +620,6 @@ def report(
         totals["preview"] = _merge_previews(previews)
     if run_plan.get("reconciliation"):
         totals["reconciliation"] = run_plan["reconciliation"]
-    api_calls = int(run_plan.get("api_calls", 0)) + sum(int(s.get("api_calls", 0)) for s in shards)
     expected = len(run_plan.get("shards", []))
     failed = [s for s in shards if s.get("status") not in ("success", "dry_run")]
     missing = expected - len(shards)
@@ -629,6 +635,7 @@ def report(
         message = f"{totals['errors']} record(s) refused; see sync errors (retried with back-off)"
     store = run.store()
     with store.session() as session:
+        api_calls = step_calls.total(session, int(run_plan["run_id"]))
         ledger.finish_run(session, int(run_plan["run_id"]), status=status, counts=totals, api_calls=api_calls,
                           now=_now(), message=message)
         run_lock.release(session, run.dag_run_id)
@@ -654,7 +661,7 @@ def _report_failed_plan(run: RunContext) -> dict[str, Any]:
         message = (history.message if history is not None else None) or "the plan step did not finish"
         if history is not None:
             ledger.finish_run(session, history.id, status="failed", counts=history.counts or {},
-                              api_calls=history.api_calls or 0, now=_now(), message=message)
+                              api_calls=step_calls.total(session, history.id), now=_now(), message=message)
         run_lock.release(session, run.dag_run_id)
     remove_run_folder(run.settings.work_dir, run.dag_run_id)
     raise RunIncomplete(f"sync run {run.dag_run_id} did not finish: {message}")

@@ -37,6 +37,7 @@ class SyncSettings:
     bulk_threshold: int
     bulk_poll_seconds: float
     lock_retry: dt.timedelta
+    load_batch: int
 
     @classmethod
     def from_env(cls) -> SyncSettings:
@@ -56,4 +57,6 @@ class SyncSettings:
             bulk_poll_seconds=float(os.environ.get("SALES_CONNECT_SYNC_BULK_POLL_SECONDS") or 2.0),
             # A run that finds another holding the run lock (task_sync.run_lock) tries again this much later.
             lock_retry=dt.timedelta(seconds=max(1, _int("SALES_CONNECT_SYNC_LOCK_RETRY_SECONDS", 30))),
+            # Sales Connect rows per load transaction: a rep's save waits for one such transaction at most.
+            load_batch=max(1, _int("SALES_CONNECT_SYNC_LOAD_BATCH", 500)),
         )

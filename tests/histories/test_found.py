@@ -124,3 +124,23 @@ def test_seed_20526_a_sales_connect_delete_after_a_dry_run_reaches_salesforce(pl
         Step('sc_act', {'task': 't2', 'action': 'edit', 'fields': {'task_type': 'email'}}),
     ])
     assert outcome.violations == []
+
+
+def test_seed_2178_a_full_reconcile_counts_every_task_it_brought_in(play) -> None:
+    """Found by the history generator (seed 2178): history_counts."""
+    outcome = play([
+        Step('add_rep', {'tz': 'UTC'}),
+        Step('add_rep', {'tz': 'Pacific/Kiritimati'}),
+        Step('sf_create', {'task': 't0', 'rep': 1, 'Subject': 'follow up 1', 'ActivityDate': '2026-12-07',
+                           'Priority': 'Low', 'Type': 'Meeting'}),
+        Step('sync', {'rep': 0, 'on': True}),
+        Step('run', {'kind': 'user_ids', 'reps': [0]}),
+        Step('sf_create', {'task': 't4', 'rep': 0, 'Subject': 'follow up 5', 'ActivityDate': '2026-12-06',
+                           'Priority': 'High', 'Type': 'Call'}),
+        Step('run', {'kind': 'user_ids', 'reps': [1]}),
+        Step('run', {'kind': 'full_reconcile'}),
+        Step('sc_act', {'task': 't0', 'action': 'edit', 'fields': {'task_type': 'call'}}),
+        Step('sf_reassign', {'task': 't4', 'to': 1}),
+        Step('sc_act', {'task': 't4', 'action': 'delete'}),
+    ])
+    assert outcome.violations == []

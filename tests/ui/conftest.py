@@ -43,7 +43,8 @@ PEOPLE: dict[str, tuple[str, dict[str, str] | None]] = {
     "vera": ("viewer", {"email": "vera@example.com", "name": "Vera Viewer", "sf_owner_id": "005000000000003AAA"}),
     "nolink": ("user", None),
 }
-STORE_TABLES = ("sync_errors", "sync_conflicts", "sync_runs", "task_links", "tasks", "sync_watermarks", "users")
+STORE_TABLES = ("sync_outcomes", "sync_step_calls", "sync_errors", "sync_conflicts", "sync_runs", "task_links", "tasks",
+                "sync_watermarks", "users")
 
 
 def _tail(path: Path, lines: int = 60) -> str:
