@@ -17,7 +17,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export SALES_CONNECT_VAR := $(CURDIR)/var
 
-.PHONY: install airflow-home run test test-fast lint emulator soak bench bench-emulator freeze clean celery-demo celery-demo-stop browser-deps foreign-clients
+.PHONY: install airflow-home run test test-fast lint emulator soak bench bench-rep-wait bench-emulator freeze clean celery-demo celery-demo-stop browser-deps foreign-clients
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -71,7 +71,7 @@ run: airflow-home
 
 test: $(STAMP) browser-deps foreign-clients
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=30 $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS)
@@ -93,6 +93,11 @@ bench: airflow-home
 	$(BIN)/python -m sync_benchmark $(BENCH_ARGS)
 
 # The emulator on its own: 1M tasks, paginated query of 100k changed, collection and Bulk 2.0 upserts, memory.
+# A rep's save while a big first sync loads (issue 10 #17): batched load against one transaction.
+REP_WAIT_TASKS ?= 20000
+bench-rep-wait: airflow-home
+	$(BIN)/python -m sync_benchmark --rep-wait $(REP_WAIT_TASKS)
+
 bench-emulator: $(STAMP)
 	$(BIN)/python -m sf_emulator.bench $(EMULATOR_BENCH_ARGS)
 

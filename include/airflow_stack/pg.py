@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -42,6 +43,18 @@ def existing_databases(admin_url: str, names: Iterable[str]) -> list[str]:
     with _autocommit(admin_url) as cur:
         cur.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", (list(names),))
         return sorted(row[0] for row in cur.fetchall())
+
+
+@contextmanager
+def scratch_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A fresh database for one job (a soak history, a benchmark), dropped afterwards however the job
+    ends: its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    create_databases(admin_url, [name])
+    try:
+        yield database_url(admin_url, name)
+    finally:
+        drop_databases(admin_url, [name])
 
 
 def _checked(name: str) -> str:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from typing import Any
 
+PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
-def _run(scenario: str, size: int) -> dict[str, Any]:
+
+def _run(scenario: str, size: int, **env: str) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-m", "sync_benchmark.scenarios", scenario, str(size)],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env={**os.environ, **env})
     if proc.returncode != 0:
         raise SystemExit(f"scenario {scenario} {size} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -27,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--idle-users", type=int, nargs="+", default=[10, 1000])
     parser.add_argument("--naive-size", type=int, default=1000)
+    parser.add_argument("--rep-wait", type=int, metavar="TASKS",
+                        help="only time a rep's saves during a first sync of TASKS tasks (make bench-rep-wait)")
     args = parser.parse_args(argv)
+    if args.rep_wait:
+        return _rep_wait_table(args.rep_wait)
 
     print(f"{'changes each way':>17} {'moved':>7} {'seconds':>8} {'records/s':>10} {'API calls':>10} "
           f"{'floor':>6} {'peak RSS MB':>12}")
@@ -45,6 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     for users in args.idle_users:
         r = _run("no-change", users)
         print(f"no-change run with {users:,} enabled users: {r['api_calls']} API calls")
+    return 0
+
+
+def _rep_wait_table(tasks: int) -> int:
+    """A rep's save during a big first sync, batched load against the one-transaction load it replaced."""
+    server = os.environ.get("BENCH_STORE", PG_SERVER)
+    print(f"a rep saves every 50 ms while a first sync brings {tasks:,} tasks in")
+    print(f"{'store':>11} {'load batch':>11} {'seconds':>8} {'saves':>6} {'failed':>7} {'median ms':>10} "
+          f"{'p99 ms':>8} {'max ms':>8}")
+    for store, env in (("postgresql", {"BENCH_STORE": server}), ("sqlite", {})):
+        for batch in (500, tasks):
+            r = _run("rep-wait", tasks, BENCH_LOAD_BATCH=str(batch), **env)
+            print(f"{store:>11} {batch:>11,} {r['seconds']:>8} {r['saves']:>6} {r['failed_saves']:>7} "
+                  f"{r['wait_ms_median']:>10} {r['wait_ms_p99']:>8} {r['wait_ms_max']:>8}", flush=True)
     return 0
 
 

@@ -27,6 +27,7 @@ from player import Outcome, Player  # noqa: E402
 from shrink import regression_test, shrink  # noqa: E402
 from world import World  # noqa: E402
 
+from airflow_stack.pg import scratch_database  # noqa: E402
 from sf_emulator.process import EmulatorProcess  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -38,18 +39,8 @@ def store_url(folder: Path, postgres: bool) -> Iterator[str]:
     if not postgres:
         yield f"sqlite:///{folder / f'store-{uuid.uuid4().hex[:8]}.db'}"
         return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"sc_soak_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(PG_ADMIN_URL, "sc_soak") as url:
+        yield url
 
 
 def play(emu: EmulatorProcess, folder: Path, steps: list[Step], *, postgres: bool = False) -> Outcome:
