@@ -204,7 +204,7 @@ class BulkJobs:
                 raise invalid_job(f"InvalidJob : Unable to find object: {body.get('object')}")
             external = body.get("externalIdFieldName")
             if operation == "upsert":
-                external = self._external_id_field(schema, external)
+                external = self.external_id_field(schema, external)
             job = BulkJob(self._new_id(), INGEST, operation, schema.name,
                           external_id_field=external if operation == "upsert" else None, **common)
         with self._lock:
@@ -215,7 +215,7 @@ class BulkJobs:
         return job
 
     @staticmethod
-    def _external_id_field(schema: ObjectSchema, name: Any) -> str:
+    def external_id_field(schema: ObjectSchema, name: Any) -> str:
         if not isinstance(name, str) or not name:
             raise invalid_job(f"InvalidJob : External ID was blank for {schema.name}. An External ID must be "
                               "specified for upsert.")
