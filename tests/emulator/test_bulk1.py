@@ -161,6 +161,12 @@ def test_upsert_update_delete_and_batch_list(bulk: Async, emu: EmulatorProcess) 
     assert (done["numberRecordsProcessed"], done["numberRecordsFailed"]) == ("2", "1")
     assert sorted(t[EXT] for t in emu.tasks() if not t["IsDeleted"]) == ["k-1", "k-2"]
 
+    # hardDelete skips the recycle bin: the row is gone for queryAll too.
+    purge = bulk.create_job("hardDelete")
+    batch = bulk.doc(bulk.add_batch(purge["id"], f'Id\n{by_key["k-2"]["Id"]}\n'))
+    assert bulk.wait(purge["id"], batch["id"])["numberRecordsFailed"] == "0"
+    assert sorted(t[EXT] for t in emu.tasks()) == ["k-1", "k-3"]
+
 
 def test_query_and_query_all_batches_give_a_result_list_then_csv(bulk: Async, emu: EmulatorProcess) -> None:
     emu.generate_tasks(25, owner_ids=[emu.user_id])
