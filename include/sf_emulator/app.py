@@ -18,10 +18,12 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from sf_emulator.bulk1_wire import error_response as async_error_response
 from sf_emulator.faults import RequestFault
 from sf_emulator.org import Emulator
 from sf_emulator.routers import (
     auth,
+    bulk1,
     bulk2,
     collections,
     collections_retrieve,
@@ -39,7 +41,7 @@ from sf_emulator.subrequests import is_subrequest
 from sf_emulator.wire import ApiError, not_found
 
 ROUTERS = (versions.router, limits.router, sobjects.router, query.router, collections.router,
-           collections_retrieve.router, composite.router, search.router, bulk2.router,
+           collections_retrieve.router, composite.router, search.router, bulk2.router, bulk1.router,
            auth.router, soap.router, identity.router, control.router)
 _SERVICES = "/services/"
 _DATA = "/services/data/v"
@@ -63,6 +65,13 @@ def _uri_bytes(request: Request) -> int:
     return len(request.scope.get("raw_path") or request.url.path.encode()) + (len(query) + 1 if query else 0)
 
 
+def _error(request: Request, error: ApiError) -> Response:
+    """Salesforce's error shape for the path: an AsyncApiException under Bulk API 1.0, else the REST array."""
+    if request.url.path.startswith(bulk1.PREFIX):
+        return async_error_response(request, error)
+    return error.response()
+
+
 def create_app(org: Emulator) -> FastAPI:
     app = FastAPI(title="Salesforce emulator", docs_url="/_emulator/docs", redoc_url=None,
                   openapi_url="/_emulator/openapi.json")
@@ -77,20 +86,20 @@ def create_app(org: Emulator) -> FastAPI:
         response: Response | None = None
         fault: RequestFault | None = None
         if path.startswith(_SERVICES) and _uri_bytes(request) > MAX_URI_BYTES:
-            response = ApiError(414, "URI_TOO_LONG",
-                                f"The request URI is longer than {MAX_URI_BYTES} bytes").response()
+            response = _error(request, ApiError(414, "URI_TOO_LONG",
+                                                f"The request URI is longer than {MAX_URI_BYTES} bytes"))
         elif path.startswith(_SERVICES) and not is_subrequest(request):
             fault = org.faults.take(request.method, path)
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.delay_ms / 1000)
         elif fault is not None and fault.kind != "response_lost":
-            response = fault.error().response()
+            response = _error(request, fault.error())
         if response is None:
             response = await call_next(request)
         if fault is not None and fault.kind == "response_lost":
             # The request was carried out; its answer is lost on the way back (a proxy gives up), so
             # the client sees a 503 for a write that happened and must be safe to send again.
-            response = fault.error().response()
+            response = _error(request, fault.error())
         if path.startswith(_DATA):
             response.headers["Sforce-Limit-Info"] = org.accounting.limit_header()
         # Clients read the server's time from Date (as from Salesforce's); it follows the movable clock.
@@ -98,25 +107,25 @@ def create_app(org: Emulator) -> FastAPI:
         return response
 
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return exc.response()
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return _error(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not request.url.path.startswith(_SERVICES):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         if exc.status_code == 405:
             allowed = ",".join(_allowed_methods(request))
-            return ApiError(405, "METHOD_NOT_ALLOWED",
-                            f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}").response()
-        return not_found().response()
+            return _error(request, ApiError(405, "METHOD_NOT_ALLOWED",
+                                            f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}"))
+        return _error(request, not_found())
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if not request.url.path.startswith(_SERVICES):
             return JSONResponse({"detail": str(exc.errors())}, status_code=400)
         first = exc.errors()[0] if exc.errors() else {}
         name = str(first.get("loc", ["", "parameter"])[-1])
-        return ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for parameter {name}").response()
+        return _error(request, ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for parameter {name}"))
 
     return app

@@ -9,6 +9,7 @@ simple-salesforce over HTTPS:
 * a Bulk API 2.0 `queryAll` job over the same changed tasks,
 * sObject Collection upserts by external id, 200 records per call (inserting, then updating),
 * Bulk API 2.0 upsert jobs (inserting, then updating),
+* a Bulk API 1.0 queryAll of the changed tasks and a Bulk 1.0 insert job (`sf.bulk`, 10,000 records a batch),
 
 and reports records/s, the API calls each step spent (from the emulator's
 counters) and the emulator process's resident memory before seeding, after
@@ -150,6 +151,16 @@ class Bench:
         self.bulk_job_ids = [r["job_id"] for r in results]
         return sum(r["numberRecordsProcessed"] for r in results)
 
+    def bulk1_insert(self, keys: list[str]) -> int:
+        results = self.sf.bulk.Task.insert([{EXTERNAL_ID: key, "Subject": f"Bulk 1.0 inserted {key}"} for key in keys])
+        failed = [r for r in results if not r["success"]]
+        if failed:
+            raise RuntimeError(f"bulk 1.0 insert: {len(failed)} records failed, first {failed[0]}")
+        return len(results)
+
+    def bulk1_query_all(self, soql: str) -> int:
+        return len(self.sf.bulk.Task.query_all(soql, wait=1))
+
     def bulk_processing_note(self) -> str:
         """How long the emulator itself spent on the last Bulk step's jobs (`totalProcessingTime`)."""
         infos = [self.sf.restful(f"jobs/ingest/{job_id}") for job_id in self.bulk_job_ids]
@@ -187,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.measure(f"REST queryAll of changed tasks ({QUERY_PAGE:,}/page)", lambda: bench.rest_query_all(changed))
         bench.measure(f"Bulk 2.0 queryAll job of changed tasks ({BULK_QUERY_PAGE:,}/page)",
                       lambda: bench.bulk_query_all(changed))
+        bench.measure("Bulk 1.0 queryAll job of changed tasks", lambda: bench.bulk1_query_all(changed))
         bench.measure(f"Collections upsert, inserting ({COLLECTION_BATCH}/call)",
                       lambda: bench.collection_upserts(iter(keys), "Inserted"))
         bench.measure(f"Collections upsert, updating ({COLLECTION_BATCH}/call)",
@@ -196,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         for phase in ("inserting", "updating"):
             bench.measure(f"Bulk 2.0 upsert job, {phase}", lambda: bench.bulk_upsert(bulk_keys))
             notes.append(bench.bulk_processing_note())
+        bench.measure("Bulk 1.0 insert job (10,000/batch)",
+                      lambda: bench.bulk1_insert([f"bench-bulk1-{n}" for n in range(args.upserts)]))
         memory["after the runs"] = _rss_mib(pid)
         counters = emu.counters()
 

@@ -7,8 +7,8 @@ JobComplete, Failed or Aborted while the client polls. Jobs live in memory,
 like the REST query cursors; they do not survive a restart.
 
 Nothing here has its own record rules: every ingested row goes through
-`Records.create/update/upsert/delete` (the code behind the REST sObject and
-collection routes) in its own savepoint, so a bad row fails alone, and every
+`sf_emulator.bulk_rows` (shared with Bulk API 1.0) to `Records.create/update/upsert/delete`
+(the code behind the REST sObject and collection routes) in its own savepoint, so a bad row fails alone, and every
 query compiles through `compile_soql` against the same snapshot semantics as
 `GET query` (the matching rowids are fixed when the job runs, rows are read
 page by page).
@@ -17,8 +17,6 @@ page by page).
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import itertools
 import logging
 import queue
@@ -26,17 +24,26 @@ import threading
 import time
 import weakref
 from array import array
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sf_emulator.bulk_rows import (
+    WRITE_OPERATIONS,
+    RowWriter,
+    bulk_error_text,
+    compile_bulk_query,
+    csv_value,
+    read_csv,
+    read_rows,
+    write_csv,
+)
 from sf_emulator.ids import make_id, to_18
 from sf_emulator.org import Emulator
-from sf_emulator.records import CallContext, Records, coerce
-from sf_emulator.schema import FieldSpec, ObjectSchema, object_schema
-from sf_emulator.soql import CompiledQuery, SoqlError, compile_soql
-from sf_emulator.wire import ApiError, not_found, parse_date, parse_datetime, to_wire
+from sf_emulator.records import CallContext
+from sf_emulator.schema import ObjectSchema, object_schema
+from sf_emulator.soql import CompiledQuery, SoqlError
+from sf_emulator.wire import ApiError, not_found, to_wire
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +53,13 @@ OPEN, UPLOAD_COMPLETE, IN_PROGRESS = "Open", "UploadComplete", "InProgress"
 JOB_COMPLETE, FAILED, ABORTED = "JobComplete", "Failed", "Aborted"
 FINISHED_STATES = frozenset({JOB_COMPLETE, FAILED, ABORTED})
 QUERY_OPERATIONS = ("query", "queryAll")
-INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
+INGEST_OPERATIONS = WRITE_OPERATIONS
 COLUMN_DELIMITERS = {"BACKQUOTE": "`", "CARET": "^", "COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "TAB": "\t"}
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
-#: In ingest CSV an empty field means "leave as is"; this value sets the field to null.
-NULL_VALUE = "#N/A"
 #: Salesforce deletes finished jobs (and their results) after seven days.
 JOB_RETENTION = timedelta(days=7)
 #: Rows written per transaction: other API calls get the store between chunks, and an abort takes effect there.
 INGEST_CHUNK = 200
-# SQLite binds at most 32766 parameters per statement; page reads fetch rowids in slices below that.
-_ROWID_SLICE = 30000
 
 
 def invalid_job(message: str) -> ApiError:
@@ -65,12 +68,6 @@ def invalid_job(message: str) -> ApiError:
 
 def invalid_state(message: str) -> ApiError:
     return ApiError(400, "INVALIDJOBSTATE", message)
-
-
-def bulk_error_text(error: ApiError) -> str:
-    """A record failure as Bulk results show it: 'STATUS_CODE:message:Field1,Field2 --' (no fields: ':--')."""
-    fields = ",".join(error.fields or [])
-    return f"{error.error_code}:{error.message}:{fields + ' ' if fields else ''}--"
 
 
 @dataclass
@@ -157,70 +154,6 @@ class BulkJob:
         return body
 
 
-# -- CSV ------------------------------------------------------------------------------------------------------------
-def _quote(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
-def csv_value(spec: FieldSpec, value: Any) -> str | None:
-    """A stored value as Bulk query results write it (None for null)."""
-    if value is None:
-        return None
-    if spec.type == "boolean":
-        return "true" if value else "false"
-    return str(value)
-
-
-def write_csv(rows: Iterable[Iterable[str | None]], delimiter: str, newline: str) -> str:
-    """CSV as Salesforce writes it: every value quoted, a null as an empty, unquoted field."""
-    return "".join(
-        delimiter.join("" if v is None else _quote(v) for v in row) + newline for row in rows
-    )
-
-
-def read_csv(data: bytes, delimiter: str) -> tuple[list[str], list[list[str]]]:
-    """The header and rows of an uploaded CSV; ApiError-free: a job fails on what this raises (ValueError)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("InvalidBatch : The uploaded data is not valid UTF-8") from None
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error as exc:
-        raise ValueError(f"InvalidBatch : Failed to parse CSV: {exc}") from None
-    rows = [row for row in rows if row]
-    if not rows:
-        raise ValueError("InvalidBatch : The uploaded data has no header row")
-    return rows[0], rows[1:]
-
-
-def _wrong_type(spec: FieldSpec, raw: str) -> ApiError:
-    return ApiError(400, "INVALID_TYPE_ON_FIELD_IN_RECORD", f"{spec.label}: value not of required type: {raw}",
-                    [spec.name])
-
-
-def csv_to_storage(spec: FieldSpec, raw: str) -> Any:
-    """A CSV field's text as the storage value of `spec` (None for `#N/A`), or the record's error."""
-    if raw == NULL_VALUE:
-        return None
-    try:
-        if spec.type == "boolean":
-            if raw.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(raw)
-            return coerce(spec, raw.lower() in ("true", "1"))
-        if spec.type == "int":
-            return coerce(spec, int(raw))
-        if spec.type == "double":
-            return coerce(spec, float(raw))
-        if spec.type == "date":
-            return parse_date(raw[:10] if "T" in raw else raw).isoformat()
-        if spec.type == "datetime":
-            parse_datetime(raw)
-    except ValueError:
-        raise _wrong_type(spec, raw) from None
-    return coerce(spec, raw)
-
-
 # -- the jobs -------------------------------------------------------------------------------------------------------
 class BulkJobs:
     """All Bulk 2.0 jobs of one org and the worker thread that runs them."""
@@ -257,9 +190,8 @@ class BulkJobs:
                 raise invalid_job("InvalidJob : A query job needs a query")
             job = BulkJob(self._new_id(), QUERY, operation, "", query=query, state=UPLOAD_COMPLETE, **common)
             try:
-                job.compiled = compile_soql(query, self._org.custom_fields.soql_objects(), now=ctx.now,
-                                            include_deleted=operation == "queryAll",
-                                            tz=self._org.user_time_zone(ctx.user_id))
+                job.compiled = compile_bulk_query(self._org, query, include_deleted=operation == "queryAll",
+                                                  ctx=ctx)
                 job.object_name = job.compiled.obj.name
             except SoqlError as exc:
                 # Salesforce accepts the job and fails it while processing; the poll reports why.
@@ -272,7 +204,7 @@ class BulkJobs:
                 raise invalid_job(f"InvalidJob : Unable to find object: {body.get('object')}")
             external = body.get("externalIdFieldName")
             if operation == "upsert":
-                external = self._external_id_field(schema, external)
+                external = self.external_id_field(schema, external)
             job = BulkJob(self._new_id(), INGEST, operation, schema.name,
                           external_id_field=external if operation == "upsert" else None, **common)
         with self._lock:
@@ -283,7 +215,7 @@ class BulkJobs:
         return job
 
     @staticmethod
-    def _external_id_field(schema: ObjectSchema, name: Any) -> str:
+    def external_id_field(schema: ObjectSchema, name: Any) -> str:
         if not isinstance(name, str) or not name:
             raise invalid_job(f"InvalidJob : External ID was blank for {schema.name}. An External ID must be "
                               "specified for upsert.")
@@ -421,19 +353,22 @@ class BulkJobs:
         header, rows = read_csv(job.data, job.delimiter)
         schema = object_schema(job.object_name)
         assert schema is not None
-        operation = _IngestOperation(self._org, job, schema, header)
+        writer = RowWriter(self._org, schema, header, job.operation, job.external_id_field, job.api_version)
         job.header = header
         for start in range(0, len(rows), INGEST_CHUNK):
             if job.state != IN_PROGRESS:
                 job.unprocessed.extend(rows[start:])
                 return
             try:
-                successful, failed = operation.run_chunk(rows[start:start + INGEST_CHUNK], self._context(job))
+                outcomes = writer.run_chunk(rows[start:start + INGEST_CHUNK], self._context(job))
             except Exception:
                 job.unprocessed.extend(rows[start:])  # the chunk was rolled back: none of it happened
                 raise
-            job.successful.extend(successful)
-            job.failed.extend(failed)
+            for outcome in outcomes:
+                if outcome.error is None:
+                    job.successful.append([outcome.record_id, "true" if outcome.created else "false", *outcome.row])
+                else:
+                    job.failed.append([outcome.record_id, bulk_error_text(outcome.error), *outcome.row])
         with self._lock:
             if job.state == IN_PROGRESS:
                 self._finish(job, JOB_COMPLETE)
@@ -451,19 +386,11 @@ class BulkJobs:
         end = len(snapshot.rowids) if max_records is None else min(len(snapshot.rowids), start + max_records)
         page = snapshot.rowids[start:end]
         specs = [snapshot.schema.fields[name.lower()] for name in snapshot.names]
-        rows = ([csv_value(spec, row[spec.name]) for spec in specs] for row in self._rows(snapshot, page))
+        stored = read_rows(self._org, snapshot.schema, snapshot.names, page)
+        rows = ([csv_value(spec, row[spec.name]) for spec in specs] for row in stored)
         body = write_csv(itertools.chain([snapshot.names], rows), job.delimiter, job.newline)
         next_locator = _encode_locator(end) if end < len(snapshot.rowids) else "null"
         return body, next_locator, len(page)
-
-    def _rows(self, snapshot: _QuerySnapshot, rowids: array) -> Iterator[Any]:
-        columns = ", ".join(f'"{name}"' for name in snapshot.names)
-        for first in range(0, len(rowids), _ROWID_SLICE):
-            part = rowids[first:first + _ROWID_SLICE]
-            sql = (f"SELECT rowid AS emu_rowid, {columns} FROM {snapshot.schema.table}"  # noqa: S608
-                   f" WHERE rowid IN ({', '.join('?' * len(part))})")
-            by_rowid = {row["emu_rowid"]: row for row in self._org.store.read(sql, list(part))}
-            yield from (by_rowid[r] for r in part if r in by_rowid)
 
     def ingest_results(self, job: BulkJob, which: str) -> str:
         """`successfulResults`, `failedResults` or `unprocessedrecords` as CSV (header row always present)."""
@@ -496,106 +423,6 @@ def _decode_locator(locator: str, total: int) -> int:
     if not 0 <= position < total:
         raise ApiError(400, "INVALID_QUERY_LOCATOR", f"Invalid locator: {locator}")
     return position
-
-
-# -- ingest -----------------------------------------------------------------------------------------------------------
-class _IngestOperation:
-    """Applies one ingest job's operation to its rows through `Records`, one savepoint per row."""
-
-    def __init__(self, org: Emulator, job: BulkJob, schema: ObjectSchema, header: list[str]) -> None:
-        self.org = org
-        self.job = job
-        self.schema = schema
-        specs = []
-        for name in header:
-            spec = schema.field(name.strip())
-            if spec is None:
-                raise ValueError(f"InvalidBatch : Field name not found : {name}")
-            specs.append(spec)
-        self.specs = specs
-        names = [s.name for s in specs]
-        if job.operation in ("delete", "hardDelete") and names != ["Id"]:
-            raise ValueError(f"InvalidBatch : The '{job.operation}' batch must contain only the 'Id' column")
-        if job.operation == "upsert" and job.external_id_field not in names:
-            raise ValueError(f"InvalidBatch : The external ID field {job.external_id_field} is not in the header")
-        self.apply: Callable[[Any, dict[str, str], dict[str, Any], CallContext], tuple[str, bool]] = {
-            "insert": self._insert, "update": self._update, "upsert": self._upsert,
-            "delete": self._delete, "hardDelete": self._hard_delete,
-        }[job.operation]
-
-    def run_chunk(self, rows: list[list[str]], ctx: CallContext) -> tuple[list[list[str]], list[list[str]]]:
-        """Write `rows` in one transaction; returns their successful and failed result rows once committed."""
-        store = self.org.store
-        successful: list[list[str]] = []
-        failed: list[list[str]] = []
-        with store.transaction():
-            for row in rows:
-                try:
-                    if len(row) != len(self.specs):
-                        raise ApiError(400, "INVALID_FIELD", f"The row has {len(row)} values but the header names "
-                                       f"{len(self.specs)} fields", [])
-                    raw = {spec.name: value for spec, value in zip(self.specs, row, strict=True)}
-                    with store.transaction() as conn:
-                        record_id, created = self.apply(conn, raw, self._values(raw), ctx)
-                except ApiError as error:
-                    failed.append([raw_id_of(row, self.specs), bulk_error_text(error), *row])
-                else:
-                    successful.append([record_id, "true" if created else "false", *row])
-        return successful, failed
-
-    def _values(self, raw: dict[str, str]) -> dict[str, Any]:
-        """Typed values of the non-key fields: empty fields are left out (unchanged), `#N/A` becomes null."""
-        values: dict[str, Any] = {}
-        for name, text in raw.items():
-            if name == "Id" or text == "":
-                continue
-            values[name] = csv_to_storage(self.schema.fields[name.lower()], text)
-        return values
-
-    def _record_id(self, raw: dict[str, str]) -> str:
-        if not raw.get("Id"):
-            raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", [])
-        return Records.canonical_id(self.schema, raw["Id"])
-
-    def _insert(self, conn: Any, raw: dict[str, str], values: dict[str, Any], ctx: CallContext) -> tuple[str, bool]:
-        if raw.get("Id"):
-            values = {**values, "Id": raw["Id"]}  # refused by create as a read-only field, like Salesforce
-        return self.org.records.create(conn, self.schema, values, ctx), True
-
-    def _update(self, conn: Any, raw: dict[str, str], values: dict[str, Any], ctx: CallContext) -> tuple[str, bool]:
-        record_id = self._record_id(raw)
-        self.org.records.update(conn, self.schema, record_id, values, ctx)
-        return record_id, False
-
-    def _upsert(self, conn: Any, raw: dict[str, str], values: dict[str, Any], ctx: CallContext) -> tuple[str, bool]:
-        field_name = self.job.external_id_field or "Id"
-        key = raw.get(field_name, "")
-        if field_name == "Id" and not key:
-            return self.org.records.create(conn, self.schema, values, ctx), True
-        if not key or key == NULL_VALUE:
-            raise ApiError(400, "MISSING_ARGUMENT", f"{field_name} not specified", [field_name])
-        return self.org.records.upsert(conn, self.schema, field_name, key, values, ctx, self.job.api_version)
-
-    def _delete(self, conn: Any, raw: dict[str, str], values: dict[str, Any], ctx: CallContext) -> tuple[str, bool]:
-        record_id = self._record_id(raw)
-        self.org.records.delete(conn, self.schema, record_id, ctx)
-        return record_id, False
-
-    def _hard_delete(self, conn: Any, raw: dict[str, str], values: dict[str, Any], ctx: CallContext
-                     ) -> tuple[str, bool]:
-        """Delete (same checks and row locks as a soft delete), then purge the row instead of keeping it in
-        the recycle bin: a hard-deleted record is gone for queryAll and `deleted/` alike."""
-        record_id, _ = self._delete(conn, raw, values, ctx)
-        conn.execute(f"DELETE FROM {self.schema.table} WHERE Id = ?", (record_id,))  # noqa: S608
-        return record_id, False
-
-
-def raw_id_of(row: list[str], specs: list[FieldSpec]) -> str:
-    """The `Id` a failed row carried, if any (its `sf__Id`)."""
-    for spec, value in zip(specs, row, strict=False):
-        if spec.name == "Id":
-            return value
-    return ""
 
 
 _REGISTRY: weakref.WeakKeyDictionary[Emulator, BulkJobs] = weakref.WeakKeyDictionary()

@@ -14,13 +14,15 @@ def test_bench_prints_every_step(capsys: pytest.CaptureFixture[str]) -> None:
     assert "300 tasks, 40 changed after the watermark" in out
     table = out.split("-" * 96 + "\n", 1)[1].split("\n\n", 1)[0]
     rows = {line.split("  ")[0]: line.split() for line in table.splitlines()}
-    assert len(rows) == 7
+    assert len(rows) == 9
     assert rows["REST queryAll of changed tasks (2,000/page)"][-4] == "40"
     assert rows["Bulk 2.0 queryAll job of changed tasks (50,000/page)"][-4] == "40"
     assert rows["Collections upsert, updating (200/call)"][-4] == "30"
     assert rows["Collections upsert, updating (200/call)"][-1] == "1"  # one 200-record call
     assert rows["Bulk 2.0 upsert job, inserting"][-4] == "30"
     assert "Bulk 2.0 upsert job, updating: processed by the emulator in" in out
+    assert rows["Bulk 1.0 insert job (10,000/batch)"][-4] == "30"
+    assert rows["Bulk 1.0 queryAll job of changed tasks"][-4] == "40"
     assert "Emulator RSS: idle, before seeding" in out
 
 

@@ -37,6 +37,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from sf_emulator.api import JsonBody, emulator
+from sf_emulator.bulk1_jobs import bulk1_jobs_of
 from sf_emulator.bulk_jobs import jobs_of
 from sf_emulator.custom_fields import FieldChangeError
 from sf_emulator.org import Emulator
@@ -194,6 +195,7 @@ def reset(org: Org, body: JsonBody) -> dict:
         raise HTTPException(400, "reset: seed must be 'default', 'empty' or a seed document")
     org.wipe()
     jobs_of(org).clear()
+    bulk1_jobs_of(org).clear()
     seed_base(org, with_default_users=seed != "empty")
     created = _seed(org, seed) if isinstance(seed, dict) else {}
     return {"api_user_id": org.api_user_id, "seeded": created, **_clock(org)}
