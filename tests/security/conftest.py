@@ -9,4 +9,4 @@ The Chromium fixture and Airflow sign-in come from the browser tests the same wa
 from __future__ import annotations
 
 from ui.conftest import ServerFactory, UiServer, screenshots, ui, ui_server, ui_servers  # noqa: F401
-from ui.test_ui_browser import chromium, sign_in  # noqa: F401
+from ui.test_ui_browser import chromium  # noqa: F401
