@@ -47,6 +47,7 @@ from sales_connect_ui.schemas import (
     VersionBody,
 )
 from sales_connect_ui.store import get_store
+from task_sync.run_requests import run_to_join
 
 FINISHED = frozenset({"success", "failed"})
 SYNC_OFF_MESSAGE = "Sync is off; nothing was changed or deleted."
@@ -145,12 +146,24 @@ def save_settings(body: SettingsIn, request: Request, caller: WriteCaller) -> Sa
 # --- sync runs -----------------------------------------------------------------
 
 
-@router.post("/sync/runs", summary="Sync now (sync must be on)")
+@router.post("/sync/runs", summary="Sync now (sync must be on); joins your run if one is queued or running")
 def sync_now(request: Request, caller: WriteCaller) -> SyncStartOut:
     with get_store().session() as session:
-        if not repository.get_user(session, caller.user_id).sync_enabled:
+        # The rep's row stays locked until the run is found or started: two clicks at once start one run.
+        if not repository.lock_user(session, caller.user_id).sync_enabled:
             raise ValidationError("sync_enabled", "switch sync on first")
-    return _start_sync(request, caller, {"user_ids": [caller.user_id], "reason": "sync requested"}, "")
+        with AirflowApi(api_base_url(request), caller.token) as airflow:
+            joined = run_to_join(airflow.active_runs(), caller.user_id)
+            if joined is not None:
+                return SyncStartOut(
+                    dag_run_id=joined["dag_run_id"],
+                    state=joined.get("state"),
+                    problem=None,
+                    message=f"A sync run for you is already {joined.get('state')}; this click joins it.",
+                    joined=True,
+                )
+            conf = {"user_ids": [caller.user_id], "reason": "sync requested"}
+            return SyncStartOut(**airflow.trigger_sync(conf).as_json())
 
 
 @router.post("/sync/preview", summary="Preview what switching sync on would import (a dry run; writes nothing)")
