@@ -82,3 +82,27 @@ def test_chromium_knows_every_zone_offered_and_the_pages_render_in_them(ui, chro
         page.screenshot(path=screenshots / "security-time-zone.png", full_page=True)
     finally:
         page.context.close()
+
+
+@pytest.mark.browser
+def test_a_zone_saved_before_the_check_does_not_break_the_page_that_fixes_it(ui, chromium) -> None:
+    """A store from before this check may hold ``localtime``: Settings must still load and save."""
+    with ui.store.session() as session:
+        repository.get_user(session, ui.user_ids["alice"]).time_zone = "localtime"  # as an older release saved it
+    page = sign_in(chromium, ui, "alice", "/settings")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.reload()
+        page.wait_for_selector("#time-zones option[value='Europe/Paris']", state="attached")
+        page.fill("#time_zone", "Europe/Paris")
+        page.click("#save-settings")
+        page.get_by_text("Settings saved.").wait_for()
+        assert errors == []
+        page.goto("/sales-connect/command-center")
+        page.locator("#tasks-today").get_by_text("Nothing due today.").wait_for()
+        assert errors == []
+    finally:
+        page.context.close()
+    with ui.store.session() as session:
+        assert repository.get_user(session, ui.user_ids["alice"]).time_zone == "Europe/Paris"
