@@ -105,6 +105,19 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def lock_user(session: Session, user_id: int) -> User:
+    """The user, with their row locked until the transaction ends (``SELECT ... FOR UPDATE``).
+
+    Serialises one rep's check-then-act steps across api-server workers (e.g. "Sync now": look
+    for a run to join, else start one), so two clicks at once cannot both start a run. SQLite
+    has no row locks; its single writer serialises writers only.
+    """
+    user = session.scalars(select(User).where(User.id == user_id).with_for_update()).one_or_none()
+    if user is None:
+        raise NotFoundError(f"no user {user_id}")
+    return user
+
+
 def get_user_by_email(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:

@@ -51,6 +51,7 @@ from typing import Any
 
 import pandas as pd
 
+from sales_connect import limits
 from sales_connect.models import TASK_PRIORITIES, TASK_STATUSES, TASK_TYPES
 
 MAPPED_FIELDS: tuple[str, ...] = (
@@ -109,8 +110,8 @@ SF_SELECT_FIELDS: tuple[str, ...] = (
     "IsDeleted",
     EXTERNAL_ID_FIELD,
 )
-SUBJECT_MAX = 255
-DESCRIPTION_MAX = 32000
+# Salesforce's Task limits, the same ones a rep's input is checked against when typed.
+SUBJECT_MAX, DESCRIPTION_MAX = limits.SUBJECT_MAX, limits.DESCRIPTION_MAX
 
 # Kept in TaskLink.sf_values beside the canonical fields, never hashed.
 OPEN_STATUS_KEY = "open_status"

@@ -19,6 +19,7 @@ import httpx
 from airflow.configuration import conf
 from fastapi import Request
 
+from task_sync.run_requests import ACTIVE_STATES
 from task_sync.settings import DAG_ID
 
 # Where this api-server's own REST API is, when neither [api] base_url nor the
@@ -110,6 +111,15 @@ class AirflowApi:
                 "someone unpauses the DAG.",
             )
         return SyncStart(body["dag_run_id"], body.get("state"), None, "Sync started.")
+
+    def active_runs(self) -> list[dict[str, Any]]:
+        """The sync DAG's queued and running runs (Airflow's JSON); empty when Airflow cannot say."""
+        params = [("state", state) for state in ACTIVE_STATES] + [("limit", "100")]
+        try:
+            resp = self._http.get(f"{self._dag_path()}/dagRuns", params=params)
+        except httpx.HTTPError:
+            return []  # trigger_sync then reports Airflow unreachable
+        return list(resp.json().get("dag_runs") or []) if resp.status_code == 200 else []
 
     def run_state(self, dag_run_id: str) -> str | None:
         """The Airflow state of one run of the sync DAG (queued, running, success, failed), None if unknown."""

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import httpx
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from sales_connect import repository
+from sales_connect import validation as check
 from sales_connect.errors import NotFoundError, ValidationError
 from sales_connect.models import Task, utcnow
+from sales_connect.time_zones import allowed as allowed_time_zones
 from sales_connect_ui import csrf, readers
 from sales_connect_ui.airflow_api import AirflowApi, api_base_url
 from sales_connect_ui.csrf import WriteCaller
@@ -45,14 +47,18 @@ from sales_connect_ui.schemas import (
     VersionBody,
 )
 from sales_connect_ui.store import get_store
+from task_sync.run_requests import run_to_join
 
 FINISHED = frozenset({"success", "failed"})
 SYNC_OFF_MESSAGE = "Sync is off; nothing was changed or deleted."
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ProblemOut, "description": "Not signed in to Airflow."},
-    403: {"model": ProblemOut, "description": "Not linked to a Sales Connect user, or a failed CSRF check."},
-    422: {"model": ProblemOut, "description": "A value was refused; nothing was changed."},
+    400: {"model": ProblemOut, "description": "The body is not JSON; nothing was changed."},
+    401: {"model": ProblemOut, "description": "No Airflow credential, or an invalid or expired one."},
+    403: {"model": ProblemOut, "description": "Signed in, but not linked to a Sales Connect user, or a failed CSRF "
+          "check."},
+    413: {"model": ProblemOut, "description": "The body is over the size limit; it was not read."},
+    422: {"model": ProblemOut, "description": "A value was refused (the field is named); nothing was changed."},
 }
 _TASK_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
@@ -60,38 +66,22 @@ _TASK_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ProblemOut, "description": "The task changed since you read it; reload it."},
 }
 
+# Ids are PostgreSQL integers: a larger number names no record, and must not reach the database
+# (where it is an "integer out of range" error, i.e. a 500).
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+TaskId = RecordId
+
 router = APIRouter(prefix="/api", tags=["Sales Connect"], responses=_ERRORS)
 
 
 # --- conversions --------------------------------------------------------------
 
 
-def _date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationError("due_date", f"must be a date (YYYY-MM-DD), not {value!r}") from None
-
-
-def _datetime(value: str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationError("reminder_at", f"must be a date and time (ISO 8601), not {value!r}") from None
-    if parsed.tzinfo is None:
-        raise ValidationError("reminder_at", f"needs a UTC offset (e.g. 2026-11-26T09:00:00+01:00), not {value!r}")
-    return parsed
-
-
 def _changes(body: TaskFields) -> dict[str, Any]:
     """The fields the caller sent (an explicit null clears a field), as the repository takes them."""
     sent = body.model_fields_set - {"version"}
-    converters = {"due_date": _date, "reminder_at": _datetime}
-    return {name: converters.get(name, lambda v: v)(getattr(body, name)) for name in sorted(sent)}
+    converters = {"due_date": check.iso_date, "reminder_at": check.iso_datetime}
+    return {name: converters.get(name, lambda _, v: v)(name, getattr(body, name)) for name in sorted(sent)}
 
 
 def _tasks_out(session: Session, user_id: int, tasks: list[Task]) -> list[TaskOut]:
@@ -156,12 +146,24 @@ def save_settings(body: SettingsIn, request: Request, caller: WriteCaller) -> Sa
 # --- sync runs -----------------------------------------------------------------
 
 
-@router.post("/sync/runs", summary="Sync now (sync must be on)")
+@router.post("/sync/runs", summary="Sync now (sync must be on); joins your run if one is queued or running")
 def sync_now(request: Request, caller: WriteCaller) -> SyncStartOut:
     with get_store().session() as session:
-        if not repository.get_user(session, caller.user_id).sync_enabled:
+        # The rep's row stays locked until the run is found or started: two clicks at once start one run.
+        if not repository.lock_user(session, caller.user_id).sync_enabled:
             raise ValidationError("sync_enabled", "switch sync on first")
-    return _start_sync(request, caller, {"user_ids": [caller.user_id], "reason": "sync requested"}, "")
+        with AirflowApi(api_base_url(request), caller.token) as airflow:
+            joined = run_to_join(airflow.active_runs(), caller.user_id)
+            if joined is not None:
+                return SyncStartOut(
+                    dag_run_id=joined["dag_run_id"],
+                    state=joined.get("state"),
+                    problem=None,
+                    message=f"A sync run for you is already {joined.get('state')}; this click joins it.",
+                    joined=True,
+                )
+            conf = {"user_ids": [caller.user_id], "reason": "sync requested"}
+            return SyncStartOut(**airflow.trigger_sync(conf).as_json())
 
 
 @router.post("/sync/preview", summary="Preview what switching sync on would import (a dry run; writes nothing)")
@@ -178,6 +180,7 @@ def preview(request: Request, caller: WriteCaller) -> SyncStartOut:
     responses={404: {"model": ProblemOut}},
 )
 def run_status(dag_run_id: str, request: Request, caller: ApiCaller) -> RunStatusOut:
+    check.text("dag_run_id", dag_run_id, check.DAG_RUN_ID_MAX)
     try:
         with AirflowApi(api_base_url(request), caller.token) as airflow:
             state = airflow.run_state(dag_run_id)
@@ -235,13 +238,13 @@ def create_task(body: TaskCreate, caller: WriteCaller) -> TaskOut:
 
 
 @router.get("/tasks/{task_id}", summary="One of your tasks", responses=_TASK_ERRORS)
-def get_task(task_id: int, caller: ApiCaller) -> TaskOut:
+def get_task(task_id: TaskId, caller: ApiCaller) -> TaskOut:
     with get_store().session() as session:
         return _task_out(session, caller.user_id, repository.get_task(session, caller.user_id, task_id))
 
 
 @router.patch("/tasks/{task_id}", summary="Edit a task (send only the fields that change)", responses=_TASK_ERRORS)
-def edit_task(task_id: int, body: TaskEdit, caller: WriteCaller) -> TaskOut:
+def edit_task(task_id: TaskId, body: TaskEdit, caller: WriteCaller) -> TaskOut:
     changes = _changes(body)
     with get_store().session() as session:
         task = repository.update_task(session, caller.user_id, task_id, expected_version=body.version, **changes)
@@ -249,14 +252,14 @@ def edit_task(task_id: int, body: TaskEdit, caller: WriteCaller) -> TaskOut:
 
 
 @router.post("/tasks/{task_id}/complete", summary="Mark a task done", responses=_TASK_ERRORS)
-def complete_task(task_id: int, body: VersionBody, caller: WriteCaller) -> TaskOut:
+def complete_task(task_id: TaskId, body: VersionBody, caller: WriteCaller) -> TaskOut:
     with get_store().session() as session:
         task = repository.complete_task(session, caller.user_id, task_id, expected_version=body.version)
         return _task_out(session, caller.user_id, task)
 
 
 @router.post("/tasks/{task_id}/reopen", summary="Re-open a completed task", responses=_TASK_ERRORS)
-def reopen_task(task_id: int, body: VersionBody, caller: WriteCaller) -> TaskOut:
+def reopen_task(task_id: TaskId, body: VersionBody, caller: WriteCaller) -> TaskOut:
     with get_store().session() as session:
         task = repository.reopen_task(session, caller.user_id, task_id, expected_version=body.version)
         return _task_out(session, caller.user_id, task)
@@ -264,7 +267,7 @@ def reopen_task(task_id: int, body: VersionBody, caller: WriteCaller) -> TaskOut
 
 @router.delete("/tasks/{task_id}", summary="Delete a task", responses=_TASK_ERRORS)
 def delete_task(
-    task_id: int, version: Annotated[int, Query(description="The task's version as last read.")], caller: WriteCaller
+    task_id: TaskId, version: Annotated[int, Query(description="The task's version as last read.")], caller: WriteCaller
 ) -> DeletedOut:
     with get_store().session() as session:
         repository.delete_task(session, caller.user_id, task_id, expected_version=version)
@@ -289,11 +292,11 @@ def history(caller: ApiCaller, limit: Annotated[int, Query(ge=1, le=200)] = 20) 
     summary="Retry a refused record on the next run instead of waiting for its back-off",
     responses={404: {"model": ProblemOut}},
 )
-def retry_error(error_id: int, caller: WriteCaller) -> ErrorOut:
+def retry_error(error_id: RecordId, caller: WriteCaller) -> ErrorOut:
     with get_store().session() as session:
         return ErrorOut.of(repository.request_retry(session, error_id, caller.user_id))
 
 
-@router.get("/time-zones", summary="The IANA time zones the settings accept")
+@router.get("/time-zones", summary="The IANA time zones the settings accept (every one a browser knows)")
 def time_zones(_caller: ApiCaller) -> list[str]:
-    return sorted(available_timezones())
+    return sorted(allowed_time_zones())

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from sales_connect.errors import NotFoundError, StaleVersionError, ValidationError
 from sales_connect_ui import api, pages
+from sales_connect_ui.body_limit import BodyLimitMiddleware
 from sales_connect_ui.identity import LoginRequiredError, NotLinkedError
 
 URL_PREFIX = "/sales-connect"
@@ -59,7 +60,19 @@ async def _stale(_: Request, exc: Exception) -> Response:
 async def _bad_request(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0]
-    names = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    loc = tuple(first.get("loc", ()))
+    if first.get("type") == "json_invalid":  # FastAPI's own "0: JSON decode error" said nothing useful
+        reason = (first.get("ctx") or {}).get("error", "malformed")
+        return _problem(
+            status.HTTP_400_BAD_REQUEST,
+            f"The request body is not valid JSON ({reason} at character {loc[-1]}); nothing was changed.",
+        )
+    if loc == ("body",):  # no body, or JSON that is not an object (an array, a string, a form)
+        return _problem(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "The request body must be a JSON object (Content-Type: application/json); nothing was changed.",
+        )
+    names = [str(part) for part in loc if part not in ("body", "query", "path")]
     field = names[-1] if names else None
     return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field or 'request'}: {first.get('msg')}", field)
 
@@ -113,4 +126,5 @@ def create_app() -> FastAPI:
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(NotLinkedError, _not_linked)
     app.middleware("http")(_headers)
+    app.add_middleware(BodyLimitMiddleware)  # outermost: refuses an oversized body before anything reads it
     return app

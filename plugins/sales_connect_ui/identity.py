@@ -14,7 +14,7 @@ from typing import Annotated
 
 from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-from airflow.api_fastapi.core_api.security import GetUserDep, bearer_scheme, get_user
+from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
@@ -22,6 +22,12 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sales_connect import repository
 from sales_connect.errors import NotFoundError
 from sales_connect_ui.store import get_store
+
+NOT_SIGNED_IN = "Not signed in to Airflow: send Authorization: Bearer <token> from POST /auth/token, or sign in."
+NOT_SIGNED_IN_INVALID = (
+    "Not signed in to Airflow: the token sent is invalid or expired. Get a new one from POST /auth/token, "
+    "or sign in again."
+)
 
 
 @dataclass(frozen=True)
@@ -79,13 +85,34 @@ async def _caller(request: Request, airflow_user: BaseUser, bearer: HTTPAuthoriz
     return Caller(login=login, user_id=user_id, token=token, via_bearer=via_bearer)
 
 
+async def _airflow_user(request: Request, bearer: HTTPAuthorizationCredentials | None) -> BaseUser:
+    """Airflow's own authentication, with one status for every credential it cannot accept.
+
+    Airflow's ``get_user`` answers 401 for a missing or expired token but 403 "Invalid JWT token"
+    for a forged or garbled one. Here all three are 401 with ``WWW-Authenticate: Bearer``
+    (RFC 6750 section 3.1: an invalid token is ``invalid_token``, 401), so a client can tell
+    "sign in (again)" from 403 "you are signed in but may not": a login without a Sales Connect
+    user, or a failed CSRF check.
+    """
+    try:
+        return await get_user(request, None, bearer)
+    except HTTPException as exc:
+        if exc.status_code not in (status.HTTP_401_UNAUTHORIZED, status.HTTP_403_FORBIDDEN):
+            raise
+        presented = bool(_presented_token(request, bearer)[0])
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            NOT_SIGNED_IN_INVALID if presented else NOT_SIGNED_IN,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"' if presented else "Bearer"},
+        ) from None
+
+
 async def api_caller(
     request: Request,
-    airflow_user: GetUserDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
-    """JSON API callers: 401/403 from Airflow's auth as JSON, 403 if not linked."""
-    return await _caller(request, airflow_user, bearer)
+    """JSON API callers: 401 without a valid Airflow credential, 403 if not linked."""
+    return await _caller(request, await _airflow_user(request, bearer), bearer)
 
 
 async def page_caller(

@@ -171,6 +171,7 @@ class SyncStartOut(BaseModel):
     state: str | None
     problem: str | None = Field(description="dag_missing, dag_paused, forbidden, unreachable, refused, or null.")
     message: str
+    joined: bool = Field(False, description="The run was already queued or running for you; this request joined it.")
 
 
 class SaveSettingsOut(BaseModel):

@@ -56,8 +56,18 @@ const SC = (() => {
     return node;
   }
 
+  /** ``zone`` if this browser knows it, else UTC: a zone saved before the server refused such names
+   * (e.g. ``localtime``) must not break the page that lets the rep change it. */
+  const usableZone = (zone) => {
+    try {
+      new Intl.DateTimeFormat(undefined, { timeZone: zone });
+      return zone;
+    } catch {
+      return "UTC";
+    }
+  };
   const dateTimeFormatIn = (zone) => new Intl.DateTimeFormat(undefined, {
-    timeZone: zone, year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZone: usableZone(zone), year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
   });
   let dateTimeFormat = dateTimeFormatIn(timeZone);
 
@@ -85,7 +95,9 @@ const SC = (() => {
 
   /** Today's date (YYYY-MM-DD) in the user's time zone. */
   function today() {
-    const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    const parts = new Intl.DateTimeFormat("en-CA", {
+      timeZone: usableZone(timeZone), year: "numeric", month: "2-digit", day: "2-digit",
+    });
     return parts.format(new Date());
   }
 
