@@ -108,6 +108,7 @@ CELERY_DEMO_STATE := $(SALES_CONNECT_VAR)/celery-demo.json
 celery-demo: $(STAMP)
 	@mkdir -p $(SALES_CONNECT_VAR)
 	@$(BIN)/python -m airflow_stack up --state $(CELERY_DEMO_STATE) --executor CeleryExecutor --workers 2 $(CELERY_DEMO_ARGS)
+	@echo "             or: make celery-demo-stop"
 
 celery-demo-stop: $(STAMP)
 	@$(BIN)/python -m airflow_stack stop --state $(CELERY_DEMO_STATE)

@@ -81,6 +81,9 @@ def _waiting_for_the_run_lock() -> Iterator[None]:
     ),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     catchup=False,
+    # A fresh stack syncs without a trip to the UI: the DAG starts unpaused wherever it is first
+    # parsed, whatever [core] dags_are_paused_at_creation says (README "Operating it": pausing).
+    is_paused_upon_creation=False,
     max_active_runs=1,
     dagrun_timeout=dt.timedelta(hours=2),
     default_args=RETRIES,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -48,12 +49,35 @@ def _up(args: argparse.Namespace) -> int:
     ).start()
     print(f"Airflow UI:  {stack.base_url}")
     print(f"Login:       {stack.username} / {stack.password}")
+    print(f"Sales Connect: {stack.base_url}/sales-connect/command-center  (also /settings, /history)")
     print(
         f"Executor:    {stack.executor}" + (f" with workers {', '.join(stack.worker_names)}" if stack.workers else "")
     )
+    if not args.no_emulator:
+        for line in _emulator_lines(stack):
+            print(line)
     print(f"Logs:        {stack.home / 'logs'}")
-    print(f"Stop with:   python -m airflow_stack stop --state {args.state}")
+    print(f"Stop with:   {_stop_command(args.state)}")
     return 0
+
+
+def _emulator_lines(stack: AirflowStack) -> list[str]:
+    """Where the stack's Salesforce emulator is and how to get a session on it (issue 15 #5)."""
+    emu = stack.emulator
+    info = emu.info()
+    ca = shlex.quote(str(emu.ca_bundle))
+    token = (f"curl --cacert {ca} {emu.instance_url}/services/oauth2/token -d grant_type=client_credentials "
+             f"-d client_id={info['consumer_key']} -d client_secret={info['consumer_secret']}")
+    return [
+        f"Salesforce:  {emu.instance_url}  (the emulator; its CA: {emu.ca_bundle})",
+        f"  session:   {emu.session_id}  (Authorization: Bearer ...; a new one: {token})",
+        f"  control:   {emu.control_url}  (clock, seed, faults; not Salesforce's API)",
+    ]
+
+
+def _stop_command(state: Path) -> str:
+    """A stop command that works from any shell: this interpreter (the venv's), not a bare ``python``."""
+    return f"{shlex.quote(sys.executable)} -m airflow_stack stop --state {shlex.quote(str(state.resolve()))}"
 
 
 def _status(args: argparse.Namespace) -> int:

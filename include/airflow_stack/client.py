@@ -71,7 +71,10 @@ class AirflowClient:
         raise TimeoutError(f"DAG {dag_id!r} did not appear within {timeout:.0f}s; import errors: {errors}")
 
     def unpause(self, dag_id: str) -> None:
-        resp = self.request("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        self.set_paused(dag_id, False)
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        resp = self.request("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": paused})
         _expect(resp, 200)
 
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:

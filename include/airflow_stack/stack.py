@@ -457,6 +457,10 @@ class AirflowStack:
         self.client.wait_for_dag(dag_id)
         self.client.unpause(dag_id)
 
+    def pause(self, dag_id: str) -> None:
+        self.client.wait_for_dag(dag_id)
+        self.client.set_paused(dag_id, True)
+
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
         self.client.wait_for_dag(dag_id)
         return self.client.trigger(dag_id, conf)

@@ -137,13 +137,43 @@ def alembic_config(connection: Any = None) -> Any:
     return cfg
 
 
+@contextmanager
+def _sqlite_migration_lock(url: str | URL) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes (no-op for other backends).
+
+    SQLite runs DDL outside the driver's transaction, so two processes migrating a fresh file
+    would both create the same tables and one would fail ("table ... already exists"). An
+    exclusive ``flock`` on ``<file>.migrate-lock`` makes the later ones wait and then find the
+    work done, as PostgreSQL's advisory lock does. In-memory databases are private to a process.
+    """
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(url: str | URL, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (Alembic ``upgrade``)."""
+    """Bring the database at ``url`` up to ``revision`` (Alembic ``upgrade``).
+
+    Safe to call from every component at start, at the same time: PostgreSQL takes an advisory
+    lock, SQLite a lock file, so the later callers wait and find the work done.
+    """
     from alembic import command
 
     engine = make_engine(url)
     try:
-        with engine.begin() as conn:
+        with _sqlite_migration_lock(url), engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # Several processes (scheduler, api-server, workers) may migrate
                 # at start-up; the lock makes the later ones find the work done.

@@ -199,6 +199,28 @@ def set_sync_enabled(session: Session, user_id: int, enabled: bool, now: dt.date
     return enabled
 
 
+def link_login(session: Session, user_id: int, login: str) -> User:
+    """Map an Airflow login to this rep: signing in with it shows their tasks (one rep per login)."""
+    if not isinstance(login, str) or not login.strip() or len(login) > 256:
+        raise ValidationError("login", "an Airflow login is 1 to 256 characters")
+    user = get_user(session, user_id)
+    _ensure_unique(session, User.login, login.strip(), "login", user.id)
+    user.login = login.strip()
+    session.flush()
+    return user
+
+
+def disable_user(session: Session, user_id: int, now: dt.datetime | None = None) -> User:
+    """A departed rep: sync off (recorded as a switch-off, as the settings page would) and their
+    Airflow login unlinked, so nobody signs in as them. Nothing is deleted: their tasks, links and
+    history stay, and linking a login and switching sync on again resumes them (``reenable``)."""
+    user = get_user(session, user_id)
+    set_sync_enabled(session, user.id, False, now)
+    user.login = None
+    session.flush()
+    return user
+
+
 # --- tasks -----------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from functools import cached_property
 from types import MappingProxyType
 
 from sf_emulator.soql.objects import FieldDef, ObjectDef
+from sf_emulator.time_zones import TIME_ZONES
 
 _SQL_TYPES = {"boolean": "INTEGER", "int": "INTEGER", "double": "REAL"}
 _SOAP_TYPES = {
@@ -240,8 +241,7 @@ USER = ObjectSchema(
         FieldSpec("Email", "Email", "email", 128, nillable=False),
         FieldSpec("IsActive", "Active", "boolean", nillable=False, defaulted_on_create=True),
         FieldSpec("TimeZoneSidKey", "Time Zone", "picklist", 40, nillable=False,
-                  picklist=Picklist(("America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin",
-                                     "Asia/Tokyo", "Australia/Sydney", "GMT"))),
+                  picklist=Picklist(TIME_ZONES)),
         *_system_fields(),
     ),
 )

@@ -19,6 +19,10 @@ from sqlalchemy.orm import Session
 from sales_connect.models import SyncConflict, SyncError, SyncRun, SyncWatermark
 from task_sync.retry_policy import next_retry_at
 
+# A note the plan step leaves on the history row (``watermark_clamp``) that the report keeps:
+# ``{"message": str, ...}``; its message joins the run's final message.
+WATERMARKS_CLAMPED = "watermarks_clamped"
+
 
 @dataclass(frozen=True)
 class ShardWatermark:
@@ -128,11 +132,12 @@ def finish_run(
     run = session.get(SyncRun, run_id)
     if run is None:
         raise LookupError(f"sync run {run_id} does not exist")
+    note = (run.counts or {}).get(WATERMARKS_CLAMPED)
     run.status = status
-    run.counts = dict(counts)
+    run.counts = {**dict(counts), WATERMARKS_CLAMPED: note} if note else dict(counts)
     run.api_calls = api_calls
     run.finished_at = now
-    run.message = message
+    run.message = "; ".join(filter(None, [message, note and note.get("message")])) or None
 
 
 def record_error(

@@ -63,6 +63,7 @@ from task_sync import (
     run_lock,
     soql,
     step_calls,
+    watermark_clamp,
 )
 from task_sync.connections import open_gateway
 from task_sync.diff import SyncInput, SyncPlan, build_plan
@@ -213,6 +214,11 @@ def _plan_shards(
         namespace = external_ids.pinned_namespace(session, gateway.connection.namespace, _now())
         preflight.ensure_ready(gateway, session, _now())
     server_now = gateway.server_time()
+    with run.store().session() as session:  # watermarks never pass Salesforce's time (watermark_clamp)
+        watermarks, prior, _ = watermark_clamp.clamp_to_server_time(
+            session, run_id=run_id, watermarks=watermarks, prior_xcom=run.prior_watermarks, server_now=server_now,
+            persist=not run.dry_run)
+    run = replace(run, prior_watermarks=prior)
     folder = run.folder()
     overrides = {u.id: server_now for u in users} if run.preview_enable else {}
     shards, starts = _shard_windows(run, users, watermarks, server_now, overrides)

@@ -8,6 +8,9 @@ stopping it leaves no process, database or Redis key behind.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import requests
 from airflow.utils.net import getfqdn
+from simple_salesforce import Salesforce
 
 from airflow_stack import AirflowStack, StackError, stop_stack
 from airflow_stack.__main__ import main as cli
@@ -88,22 +93,47 @@ def test_local_executor_stack_runs_tasks_with_both_connections_wired() -> None:
 @pytest.mark.postgres
 def test_cli_starts_a_background_stack_and_stops_it_from_the_state_file(tmp_path: Path) -> None:
     state_file = tmp_path / "stack.json"
-    up = ["up", "--state", str(state_file), "--executor", "LocalExecutor", "--no-emulator", "--no-triggerer"]
+    up = ["up", "--state", str(state_file), "--executor", "LocalExecutor", "--no-triggerer"]
     up += ["--dags-folder", str(DAGS), "--password", "s3cret-for-test"]
     done = subprocess.run([sys.executable, "-m", "airflow_stack", *up], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     state = json.loads(state_file.read_text())
     assert f"Airflow UI:  {state['base_url']}" in done.stdout
     assert "Login:       admin / s3cret-for-test" in done.stdout
+    assert f"Sales Connect: {state['base_url']}/sales-connect/command-center" in done.stdout
     # The processes outlived the command that started them, and the printed login works.
     token = httpx.post(f"{state['base_url']}/auth/token", json={"username": "admin", "password": "s3cret-for-test"})
     assert token.status_code == 201
     assert cli(["status", "--state", str(state_file)]) == 0
+    # The printed emulator address, CA and session work with simple-salesforce; so does the token command.
+    try:
+        _check_printed_emulator(done.stdout)
+    except BaseException:
+        stop_stack(state_file)
+        raise
     pids = [p["pid"] for p in state["processes"]]
-    assert cli(["stop", "--state", str(state_file)]) == 0
+    # The printed stop command works from any directory, without the venv on PATH.
+    stop = shlex.split(done.stdout.split("Stop with:", 1)[1].splitlines()[0])
+    assert stop[0] == sys.executable
+    stopped = subprocess.run(stop, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                             env={k: v for k, v in os.environ.items() if k != "PATH"} | {"PATH": "/usr/bin:/bin"})
+    assert stopped.returncode == 0, stopped.stderr
     assert [pid for pid in pids if is_alive(pid)] == []
     assert existing_databases(DEFAULT_PG_ADMIN_URL, state["databases"]) == []
     assert not state_file.exists() and not Path(state["home"]).exists()
+
+
+def _check_printed_emulator(stdout: str) -> None:
+    printed = dict(line.strip().split(":", 1) for line in stdout.splitlines() if ":" in line)
+    instance_url, ca = re.fullmatch(r"\s*(\S+)\s+\(the emulator; its CA: (.+)\)", printed["Salesforce"]).groups()
+    session_id, token_command = re.fullmatch(r"\s*(\S+)\s+\(Authorization: Bearer \.\.\.; a new one: (.+)\)",
+                                             printed["session"]).groups()
+    http = requests.Session()
+    http.trust_env, http.verify = False, ca  # the printed CA, not a REQUESTS_CA_BUNDLE from the environment
+    sf = Salesforce(instance_url=instance_url, session_id=session_id, session=http)
+    assert sf.query("SELECT COUNT() FROM User")["totalSize"] > 0
+    issued = subprocess.run([*shlex.split(token_command), "--silent"], capture_output=True, text=True, timeout=60)
+    assert issued.returncode == 0 and json.loads(issued.stdout)["access_token"], issued.stdout + issued.stderr
 
 
 @pytest.mark.postgres

@@ -125,7 +125,8 @@ def test_tick_the_box_then_tasks_flow_both_ways(world: World, chromium, screensh
         "Priority": "Normal", "CreatedDate": _sf_time(three_days_ago), "SystemModstamp": _sf_time(three_days_ago),
         "LastModifiedDate": _sf_time(three_days_ago),
     }])
-    world.stack.wait_for_dag(DAG_ID)
+    assert world.stack.wait_for_dag(DAG_ID)["is_paused"] is False  # created unpaused (issue 15 #2)
+    world.stack.pause(DAG_ID)  # an operator paused it: what the page says then
 
     context = chromium.new_context(viewport={"width": 1366, "height": 860}, base_url=world.stack.base_url)
     context.set_default_timeout(30_000)
@@ -137,7 +138,7 @@ def test_tick_the_box_then_tasks_flow_both_ways(world: World, chromium, screensh
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/sales-connect/settings")
 
-    # The DAG starts paused: the preview run is queued and the page says why.
+    # The DAG is paused: the preview run is queued and the page says why.
     page.click("#preview-button")
     expect(page.locator("#preview-message")).to_contain_text("is paused in Airflow")
     page.screenshot(path=screenshots / "e2e-preview-paused.png", full_page=True)
