@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import UiServer, start_api_server, stop_process_group
 from sqlalchemy import inspect
+from ui.conftest import UiServer, start_api_server, stop_process_group
 
 from sales_connect import repository
 from sales_connect.db import Store
