@@ -82,7 +82,8 @@ def test_an_expired_session_is_renewed_and_the_run_succeeds(harness: SyncHarness
 
 def test_request_limit_exceeded_stops_the_run_cleanly_and_the_next_run_finishes(harness: SyncHarness) -> None:
     rep = harness.rep(0)
-    reads = harness.run().api_calls  # a run with nothing to write: what reading costs
+    harness.run()  # a new connection's first run also checks Sales_Connect_Id__c (one describe)
+    reads = harness.run().api_calls  # a later run with nothing to write: what reading costs
     sf_side = harness.sf_create(rep.owner_id, "made in Salesforce before the limit")
     ids = [harness.sc_create(rep, f"cadence step {n}") for n in range(450)]  # three collection calls
     used = harness.emu.counters()["api_usage"]["used"]
