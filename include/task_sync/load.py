@@ -76,9 +76,15 @@ def _apply_part(
     direction = plan.sf_to_sc
     for task_id in _remove_tasks(session, records(direction.deletions), now):
         outcomes.note(session, SF_TO_SC, task_id, WRITTEN, "delete")
-    imported, refused = _import_tasks(session, records(direction.creates), now)
+    imported, revived, refused = _import_tasks(session, records(direction.creates), now)
     for row in imported:
-        outcomes.note(session, SF_TO_SC, row["sf_id"], WRITTEN, "create")
+        if _int(row.get("sales_connect_id")) in revived and outcomes.withdraw(
+                session, SF_TO_SC, row["sales_connect_id"], WRITTEN):
+            # Deleted and restored in Salesforce within one run's window: the rep's row was removed
+            # and revived by this run, one change to it (an update), not a deletion and an import.
+            outcomes.note(session, SF_TO_SC, row["sf_id"], WRITTEN, "update")
+        else:
+            outcomes.note(session, SF_TO_SC, row["sf_id"], WRITTEN, "create")
     for row, task in refused:
         if outcomes.note(session, SF_TO_SC, row["sf_id"], CONFLICT):
             ledger.record_conflict(session, run_id=run_id, now=now,
@@ -181,11 +187,11 @@ def _remove_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime
 
 def _import_tasks(
     session: Session, rows: list[dict[str, Any]], now: dt.datetime
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], Task]]]:
+) -> tuple[list[dict[str, Any]], set[int], list[tuple[dict[str, Any], Task]]]:
     """Salesforce tasks new to Sales Connect, or ones we pushed (adopted by their row: the link write
     was lost -- only with an unsettled create of ours, see ``external_ids`` --, or the record came
-    back to a deleted row, see ``restores``). Returns the rows placed, and the restored records
-    refused because the rep had deleted their row.
+    back to a deleted row, see ``restores``). Returns the rows placed, the ids of the rows revived
+    that way, and the restored records refused because the rep had deleted their row.
 
     A Salesforce id linked since the diff was made was imported by an earlier attempt of this
     load that committed its Sales Connect side and then died (a lost worker; Airflow retries the
@@ -202,15 +208,18 @@ def _import_tasks(
     adoptable = {i: t for i, t in _tasks(session, named).items() if i in claimed or t.deleted_at is not None}
     external_ids.settled(session, list(claimed))
     placed: list[tuple[dict[str, Any], Task]] = []
+    revived: set[int] = set()
     refused: list[tuple[dict[str, Any], Task]] = []
     for row in rows:
         task = adoptable.get(int(row["sales_connect_id"])) if _is_int(row.get("sales_connect_id")) else None
         if task is None or task.user_id != int(row["user_id"]):
             task = Task(user_id=int(row["user_id"]), created_at=now)
             session.add(task)
-        elif adopt(task) is Adoption.REFUSED:
+        elif (adoption := adopt(task)) is Adoption.REFUSED:
             refused.append((row, task))
             continue
+        elif adoption is Adoption.REVIVED:
+            revived.add(task.id)
         _assign(task, row["sc_fields"])
         task.changed_by = CHANGED_BY_SYNC
         placed.append((row, task))
@@ -223,7 +232,7 @@ def _import_tasks(
             session.add(link)
         _store_agreement(link, row, sc_seq=task.change_seq, now=now)
     session.flush()
-    return [row for row, _task in placed], refused
+    return [row for row, _task in placed], revived, refused
 
 
 def _edit_tasks(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:

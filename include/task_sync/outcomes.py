@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sales_connect.models import SyncOutcome
@@ -84,6 +84,17 @@ class RunOutcomes:
         self._noted.add(entry)
         session.add(SyncOutcome(run_id=self.run_id, direction=direction, record_key=entry[1],
                                 outcome=outcome, kind=kind, shard_key=self.shard_key))
+        return True
+
+    def withdraw(self, session: Session, direction: str, record: Any, outcome: str) -> bool:
+        """Take back an outcome this run noted (in ``session``'s transaction); False if it has none."""
+        entry = (direction, _key(record), outcome)
+        if entry not in self._noted:
+            return False
+        self._noted.discard(entry)
+        session.execute(delete(SyncOutcome).where(
+            SyncOutcome.run_id == self.run_id, SyncOutcome.direction == direction,
+            SyncOutcome.record_key == entry[1], SyncOutcome.outcome == outcome))
         return True
 
     def counts(self, session: Session) -> LoadCounts:

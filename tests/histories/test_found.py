@@ -144,3 +144,19 @@ def test_seed_2178_a_full_reconcile_counts_every_task_it_brought_in(play) -> Non
         Step('sc_act', {'task': 't4', 'action': 'delete'}),
     ])
     assert outcome.violations == []
+
+
+def test_seed_1004_a_task_deleted_and_restored_in_salesforce_between_runs_is_one_change(play) -> None:
+    """Found by the history generator (seed 1004, shrunk 40 -> 6 steps): history_counts. The run
+    removed the rep's row for the deleted record and revived it for the restored one, and counted
+    a deletion and an import for one row that never left the rep's list between runs."""
+    outcome = play([
+        Step('add_rep', {'tz': 'UTC'}),
+        Step('sync', {'rep': 0, 'on': True}),
+        Step('sc_create', {'task': 't3', 'rep': 0, 'subject': 'call back 4', 'due_date': '2026-12-08',
+                           'priority': 'low', 'task_type': 'call'}),
+        Step('run', {'kind': 'user_ids', 'reps': [0]}),
+        Step('sf_act', {'task': 't3', 'action': 'delete'}),
+        Step('sf_upsert_restore', {'task': 't3'}),
+    ])
+    assert outcome.violations == []

@@ -11,9 +11,8 @@ import pytest
 from generator import HistoryGenerator
 
 SQLITE_SEEDS = (1000, 1001, 1002, 1003)
-# Seed 1004 undeletes a task pushed from Sales Connect: it fails on issue 10 #2 until that fix merges.
-POSTGRES_SEEDS = (pytest.param(1004, marks=pytest.mark.xfail(
-    strict=True, reason="issue 10 #2: a task undeleted in Salesforce stays hidden; fixed on branch of the #2 helper")),)
+# Seed 1004 deletes and restores a pushed task between two runs (test_found has it shrunk).
+POSTGRES_SEEDS = (1004,)
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
