@@ -18,7 +18,6 @@ import logging
 import queue
 import threading
 import time
-import weakref
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from sf_emulator.bulk_jobs import INGEST_CHUNK, JOB_KEY_PREFIX, BulkJobs
 from sf_emulator.bulk_rows import WRITE_OPERATIONS, RowOutcome, RowWriter, compile_bulk_query, read_rows
 from sf_emulator.ids import make_id, to_18
 from sf_emulator.org import Emulator
+from sf_emulator.per_org import PerOrg
 from sf_emulator.records import CallContext
 from sf_emulator.schema import ObjectSchema, object_schema
 from sf_emulator.soql import SoqlError
@@ -328,14 +328,4 @@ class Bulk1Jobs:
             batch.outcomes.extend(writer.run_chunk(rows[start:start + INGEST_CHUNK], self._context(job)))
 
 
-_REGISTRY: weakref.WeakKeyDictionary[Emulator, Bulk1Jobs] = weakref.WeakKeyDictionary()
-_REGISTRY_LOCK = threading.Lock()
-
-
-def bulk1_jobs_of(org: Emulator) -> Bulk1Jobs:
-    """The org's Bulk 1.0 job registry, created (with its worker) on first use."""
-    with _REGISTRY_LOCK:
-        jobs = _REGISTRY.get(org)
-        if jobs is None:
-            jobs = _REGISTRY[org] = Bulk1Jobs(org)
-        return jobs
+bulk1_jobs_of: PerOrg[Bulk1Jobs] = PerOrg(Bulk1Jobs)  # each org's bulk 1.0 job registry, with its worker

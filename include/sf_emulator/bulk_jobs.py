@@ -22,7 +22,6 @@ import logging
 import queue
 import threading
 import time
-import weakref
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +39,7 @@ from sf_emulator.bulk_rows import (
 )
 from sf_emulator.ids import make_id, to_18
 from sf_emulator.org import Emulator
+from sf_emulator.per_org import PerOrg
 from sf_emulator.records import CallContext
 from sf_emulator.schema import ObjectSchema, object_schema
 from sf_emulator.soql import CompiledQuery, SoqlError
@@ -425,14 +425,4 @@ def _decode_locator(locator: str, total: int) -> int:
     return position
 
 
-_REGISTRY: weakref.WeakKeyDictionary[Emulator, BulkJobs] = weakref.WeakKeyDictionary()
-_REGISTRY_LOCK = threading.Lock()
-
-
-def jobs_of(org: Emulator) -> BulkJobs:
-    """The org's Bulk job registry, created (with its worker) on first use."""
-    with _REGISTRY_LOCK:
-        jobs = _REGISTRY.get(org)
-        if jobs is None:
-            jobs = _REGISTRY[org] = BulkJobs(org)
-        return jobs
+jobs_of: PerOrg[BulkJobs] = PerOrg(BulkJobs)  # each org's bulk job registry, with its worker
