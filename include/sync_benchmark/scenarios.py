@@ -17,8 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -168,17 +167,12 @@ def rep_wait(count: int, folder: Path) -> dict[str, Any]:
     """
     batch = int(os.environ.get("BENCH_LOAD_BATCH", "500"))
     server = os.environ.get("BENCH_STORE")
-    with scratch_database(server, "sync_bench") if server else _no_store() as store_url:
+    with scratch_database(server, "sync_bench") if server else nullcontext() as store_url:
         world = World(folder, reps=10, store_url=store_url)
         try:
             return _timed_saves_during_first_sync(world, count, batch)
         finally:
             world.close()
-
-
-@contextmanager
-def _no_store() -> Iterator[None]:
-    yield None
 
 
 def _save_every_50ms(store_url: str, rep: int, task_id: int, version: int, done: Any, out: Any) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from sales_connect.models import SyncOutcome
@@ -46,6 +46,27 @@ class LoadCounts:
 
     def as_json(self) -> dict[str, Any]:
         return {"written": self.written, "errors": self.errors, "deferred": self.deferred, "conflicts": self.conflicts}
+
+
+_PENDING = "task_sync.pending_outcomes"
+
+
+def _pending(session: Session) -> list[dict[str, Any]]:
+    """The outcomes noted in ``session``, written with one multi-row INSERT just before it commits:
+    an ORM object per record cost a fifth of a big load's throughput. A rollback drops them with
+    the changes they describe."""
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        event.listen(session, "before_commit", _write_pending)
+        event.listen(session, "after_rollback", lambda s: s.info.get(_PENDING, []).clear())
+    return pending
+
+
+def _write_pending(session: Session) -> None:
+    if rows := session.info.get(_PENDING):
+        session.execute(insert(SyncOutcome), rows)
+        rows.clear()
 
 
 @dataclass
@@ -82,8 +103,8 @@ class RunOutcomes:
         if outcome == DEFERRED and (direction, entry[1], WRITTEN) in self._noted:
             return False  # an earlier try wrote it; the change_seq moved because of that write
         self._noted.add(entry)
-        session.add(SyncOutcome(run_id=self.run_id, direction=direction, record_key=entry[1],
-                                outcome=outcome, kind=kind, shard_key=self.shard_key))
+        _pending(session).append({"run_id": self.run_id, "direction": direction, "record_key": entry[1],
+                                  "outcome": outcome, "kind": kind, "shard_key": self.shard_key})
         return True
 
     def withdraw(self, session: Session, direction: str, record: Any, outcome: str) -> bool:
@@ -92,9 +113,14 @@ class RunOutcomes:
         if entry not in self._noted:
             return False
         self._noted.discard(entry)
-        session.execute(delete(SyncOutcome).where(
-            SyncOutcome.run_id == self.run_id, SyncOutcome.direction == direction,
-            SyncOutcome.record_key == entry[1], SyncOutcome.outcome == outcome))
+        pending = _pending(session)
+        same = [row for row in pending if (row["direction"], row["record_key"], row["outcome"]) == entry]
+        for row in same:
+            pending.remove(row)
+        if not same:  # committed by an earlier transaction of this run
+            session.execute(delete(SyncOutcome).where(
+                SyncOutcome.run_id == self.run_id, SyncOutcome.direction == direction,
+                SyncOutcome.record_key == entry[1], SyncOutcome.outcome == outcome))
         return True
 
     def counts(self, session: Session) -> LoadCounts:
